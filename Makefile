@@ -1,0 +1,76 @@
+# gradbook: one entry point for readers, authors and CI.
+# `make serve` sets everything up and serves the site; `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON311 ?= $(shell command -v python3.11 || echo /root/.pyenv/versions/3.11.7/bin/python3.11)
+PYTHON313 ?= $(shell command -v python3.13 || echo /root/.pyenv/versions/3.13.0/bin/python3.13)
+VENV := .venv
+PY := $(VENV)/bin/python
+PYODIDE_VENV := .venv-pyodide
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: help setup web site serve figures figures-quick test test-fast bench lint format browser-deps clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.stamp: requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON311) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(PYODIDE_VENV)/.stamp: web/requirements-pyodide.txt
+	test -x $(PYODIDE_VENV)/bin/python || $(PYTHON313) -m venv $(PYODIDE_VENV)
+	$(PYODIDE_VENV)/bin/python -m pip install --quiet -r web/requirements-pyodide.txt
+	touch $@
+
+web/node_modules/.stamp: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
+
+web: setup ## bundle the cell front end, copy Pyodide, build and register the gradbook.lite wheel
+	cd web && npm run --silent build
+	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
+
+site: web ## build the site into site/ from the committed figures
+	$(VENV)/bin/mkdocs build --strict --clean -d site
+
+serve: web ## set everything up and serve the site on http://$(HOST):$(PORT)
+	$(VENV)/bin/mkdocs serve --strict -a $(HOST):$(PORT)
+
+figures: $(VENV)/.stamp ## rerun the chapters whose inputs changed
+	$(PY) -m gradbook.build
+
+figures-quick: $(VENV)/.stamp ## the same code paths with few steps, into a scratch dir
+	$(PY) -m gradbook.build --quick --out build/figures-quick
+
+browser-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: web browser-deps ## run the whole test suite (unit, build, site, browser)
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.stamp ## unit and build tests only, no site or browser
+	$(PY) -m pytest -q -m "not site and not browser"
+
+bench: web browser-deps ## measure speed and size; writes bench/*.json
+	$(PY) -m bench
+
+lint: $(VENV)/.stamp ## ruff lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.stamp
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf site build
