@@ -8,6 +8,15 @@ import torch
 from gradbook.resnet import BasicBlock, ResNet, count_parameters, resnet18, shortcut_kind, structure
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny convolutions run fastest on one thread; two threads spin when the machine is busy."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize(("in_channels", "size"), [(1, 8), (3, 32)])
 def test_resnet18_output_shape(in_channels: int, size: int) -> None:
     torch.manual_seed(0)
