@@ -1,0 +1,47 @@
+// Entry point: turns every ```pycell fence on the page into a live cell backed by one shared kernel.
+import { Cell } from "./cell.js";
+import { texts } from "./i18n.js";
+import { Kernel } from "./kernel.js";
+
+function setup() {
+  const roots = [...document.querySelectorAll(".pycell:not(.pycell--live)")];
+  if (roots.length === 0) return;
+  const kernel = new Kernel();
+  const text = texts();
+  let chains = 0;
+
+  // Running a cell first runs the earlier cells that have not run in this interpreter, in order.
+  const runUpTo = (target) => {
+    const chain = ++chains;
+    for (const cell of cells.slice(0, target.index)) {
+      const busy = cell.job && kernel.isBusyWith(cell.job);
+      if (!busy && cell.ranEpoch !== kernel.epoch) cell.enqueue(chain);
+    }
+    target.enqueue(chain);
+  };
+  const cells = roots.map((root, index) => new Cell(root, index, { kernel, text, runUpTo }));
+  kernel.restartListeners.add(() => {
+    for (const cell of cells) cell.markStale();
+  });
+
+  // Start Python when the first cell comes into view, so a later Run feels quick.
+  if ("IntersectionObserver" in window) {
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) {
+        observer.disconnect();
+        kernel.start();
+      }
+    });
+    for (const root of roots) observer.observe(root);
+  }
+
+  // Canvas charts do not follow CSS: redraw them when Material switches colour scheme.
+  new MutationObserver(() => {
+    for (const cell of cells) cell.redrawCharts();
+  }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+
+  window.gradbookCells = { kernel, cells }; // for debugging and browser tests
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
+else setup();

@@ -1,0 +1,50 @@
+"""Runs reader cells inside the Pyodide worker.
+
+The worker imports this module once. Every cell executes in one shared namespace, like a notebook;
+a failing cell prints a traceback that starts at the reader's code, not at Pyodide's plumbing.
+"""
+
+import linecache
+import sys
+import traceback
+
+from pyodide.code import eval_code
+
+NAMESPACE: dict = {"__name__": "__main__"}
+
+
+def _register_source(filename: str, source: str) -> None:
+    """Let tracebacks quote the reader's lines, as they would for a file on disk."""
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+
+
+def _print_traceback(exc: BaseException, filename: str) -> None:
+    """Print exc without the frames above the cell (eval_code and friends)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+    traceback.print_exception(exc, file=sys.stderr)
+
+
+def run_cell(source: str, filename: str) -> str:
+    """Execute one cell; return "ok", "error" or "interrupted".
+
+    The value of a trailing expression is printed, so `x` on the last line shows x.
+    """
+    _register_source(filename, source)
+    try:
+        result = eval_code(source, NAMESPACE, filename=filename)
+        if result is not None:
+            print(repr(result))
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", file=sys.stderr)
+        return "interrupted"
+    except BaseException as exc:  # noqa: BLE001 - a cell may raise anything, SystemExit included
+        _print_traceback(exc, filename)
+        return "error"
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return "ok"

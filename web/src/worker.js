@@ -1,0 +1,126 @@
+// The Python side of the cells: a module Web Worker that owns one Pyodide interpreter.
+// Protocol (page -> worker): {type: "init", interruptBuffer?}, {type: "run", id, code, filename}.
+// Protocol (worker -> page): {type: "status", text}, {type: "ready"}, {type: "fatal", error},
+//   {type: "out", id, stream, text}, {type: "chart", id, spec}, {type: "done", id, status, truncated}.
+import RUNNER_SOURCE from "./runner.py";
+
+// Output beyond this many characters per run is dropped here, so a huge print never reaches the page.
+const OUTPUT_CAP = 200_000;
+// Streamed output is posted at most this often (ms) or when this many characters are waiting.
+const FLUSH_MS = 50;
+const FLUSH_CHARS = 16_384;
+
+const pyodideBase = new URL("../pyodide/", import.meta.url).href;
+
+let pyodide = null;
+let runCell = null;
+let interruptBuffer = null;
+
+// State of the run in progress.
+let current = null; // {id, used, truncated, pending: [{stream, text}], pendingChars, lastFlush}
+
+function post(message) {
+  self.postMessage(message);
+}
+
+function flush() {
+  if (!current || current.pending.length === 0) return;
+  for (const chunk of current.pending) post({ type: "out", id: current.id, ...chunk });
+  current.pending = [];
+  current.pendingChars = 0;
+  current.lastFlush = performance.now();
+}
+
+function write(stream, text) {
+  if (!current) return;
+  const room = OUTPUT_CAP - current.used;
+  if (room <= 0) {
+    current.truncated = true;
+    return;
+  }
+  if (text.length > room) {
+    text = text.slice(0, room);
+    current.truncated = true;
+  }
+  current.used += text.length;
+  const last = current.pending[current.pending.length - 1];
+  if (last && last.stream === stream) last.text += text;
+  else current.pending.push({ stream, text });
+  current.pendingChars += text.length;
+  if (current.pendingChars >= FLUSH_CHARS || performance.now() - current.lastFlush >= FLUSH_MS) {
+    flush();
+  }
+}
+
+function postChart(specJson) {
+  if (!current) return;
+  flush(); // keep text printed before the chart above it
+  post({ type: "chart", id: current.id, spec: String(specJson) });
+}
+
+async function init(message) {
+  post({ type: "status", text: "loading" });
+  const { loadPyodide } = await import(pyodideBase + "pyodide.mjs");
+  pyodide = await loadPyodide({ indexURL: pyodideBase });
+  pyodide.setStdout({ batched: (text) => write("stdout", text + "\n") });
+  pyodide.setStderr({ batched: (text) => write("stderr", text + "\n") });
+  if (message.interruptBuffer) {
+    interruptBuffer = new Uint8Array(message.interruptBuffer);
+    pyodide.setInterruptBuffer(interruptBuffer);
+  }
+  // loadPackage only logs failures, so collect them and confirm by importing.
+  const problems = [];
+  await pyodide.loadPackage("gradbook-lite", {
+    messageCallback: () => {},
+    errorCallback: (text) => problems.push(text),
+  });
+  try {
+    pyodide.runPython("import gradbook.lite.charts");
+  } catch (err) {
+    throw new Error(
+      `gradbook-lite could not be imported (${problems.join("; ") || err.message.split("\n").slice(-2).join(" ")})`,
+    );
+  }
+  const runnerGlobals = pyodide.globals.get("dict")();
+  pyodide.runPython(RUNNER_SOURCE, { globals: runnerGlobals, filename: "<gradbook runner>" });
+  runCell = runnerGlobals.get("run_cell");
+  const charts = pyodide.pyimport("gradbook.lite.charts");
+  charts.set_sink(postChart);
+  post({ type: "ready" });
+}
+
+function run(message) {
+  current = {
+    id: message.id,
+    used: 0,
+    truncated: false,
+    pending: [],
+    pendingChars: 0,
+    lastFlush: performance.now(),
+  };
+  if (interruptBuffer) interruptBuffer[0] = 0;
+  let status;
+  try {
+    status = runCell(message.code, message.filename);
+  } catch (err) {
+    write("stderr", String(err && err.message ? err.message : err) + "\n");
+    status = "error";
+  }
+  flush();
+  post({ type: "done", id: message.id, status, truncated: current.truncated });
+  current = null;
+}
+
+// Messages are handled one at a time: a run never starts before init has finished.
+let chain = Promise.resolve();
+self.onmessage = (event) => {
+  const message = event.data;
+  chain = chain.then(async () => {
+    try {
+      if (message.type === "init") await init(message);
+      else if (message.type === "run") run(message);
+    } catch (err) {
+      post({ type: "fatal", error: String(err && err.message ? err.message : err) });
+    }
+  });
+};
