@@ -1,0 +1,172 @@
+"""`python -m gradbook.build`: rerun exactly the chapters whose inputs changed.
+
+    python -m gradbook.build                 # stale chapters -> figures/, manifest updated
+    python -m gradbook.build --quick         # all chapters, few steps -> build/figures-quick/
+    python -m gradbook.build --check         # exit 1 if the committed figures are not current
+    python -m gradbook.build --only 02 --force --jobs 1
+
+Exit status: 0 when every selected chapter is current or was rebuilt, 1 when a chapter failed or
+(`--check`) is stale, 2 on bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import sys
+import time
+from pathlib import Path
+
+from gradbook.build import discover, hashing, manifest, publish
+from gradbook.build.progress import Progress
+from gradbook.build.runner import Job, Runner
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOCK_FILE = ".build.lock"
+DEFAULT_JOBS = 2  # measured: two single-threaded chapters on two cores
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m gradbook.build", description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true", help="few steps, same code (scratch output)")
+    p.add_argument("--out", type=Path, help="output directory (default: figures/, or "
+                   "build/figures-quick/ with --quick)")  # fmt: skip
+    p.add_argument(
+        "--force", action="store_true", help="rerun the selected chapters even if current"
+    )
+    p.add_argument("--only", nargs="+", default=[], metavar="SLUG",
+                   help="chapters to consider: 02_activations, 02 or activations")  # fmt: skip
+    p.add_argument("--jobs", type=int, default=min(DEFAULT_JOBS, os.cpu_count() or 1))
+    p.add_argument("--check", action="store_true",
+                   help="only verify that the outputs are current for their sources (no training)")  # fmt: skip
+    p.add_argument("--root", type=Path, default=REPO_ROOT, help="project root (default: this repo)")
+    return p.parse_args(argv)
+
+
+def out_root_for(root: Path, out: Path | None, quick: bool) -> Path:
+    figures = (root / "figures").resolve()
+    if out is None:
+        return root / "build" / "figures-quick" if quick else figures
+    out = (out if out.is_absolute() else Path.cwd() / out).resolve()
+    if quick and out == figures:
+        raise SystemExit("--quick never writes into figures/: quick numbers must not be committed")
+    return out
+
+
+def _lock(out_root: Path):
+    """One build per output directory at a time (released by the OS even on SIGKILL)."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    handle = open(out_root / LOCK_FILE, "w")  # noqa: SIM115
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise SystemExit(f"another build is writing {out_root}; wait for it to finish") from None
+    return handle
+
+
+def plan(root: Path, out_root: Path, chapters, data, force: bool) -> tuple[list[Job], list[str]]:
+    """(jobs for the stale chapters, slugs of the current ones)."""
+    jobs, current = [], []
+    for ch in chapters:
+        inputs = hashing.input_hashes(root, ch.source, ch.config)
+        entry = data["chapters"].get(ch.slug)
+        reasons = manifest.stale_reasons(entry, inputs, out_root / ch.slug)
+        if force and not reasons:
+            reasons = ["--force"]
+        if reasons:
+            jobs.append(Job(ch, inputs, reasons))
+        else:
+            current.append(ch.slug)
+    return jobs, current
+
+
+def orphans(out_root: Path, chapters, data) -> list[str]:
+    """Output directories or manifest entries whose chapter source no longer exists."""
+    known = {c.slug for c in chapters}
+    dirs = {p.name for p in out_root.iterdir() if p.is_dir() and discover.CHAPTER_FILE.match(p.name + ".py")} if out_root.is_dir() else set()  # fmt: skip
+    return sorted((dirs | set(data["chapters"])) - known)
+
+
+def _summary(reasons: list[str], limit: int = 3) -> str:
+    more = f", +{len(reasons) - limit} more" if len(reasons) > limit else ""
+    return ", ".join(reasons[:limit]) + more
+
+
+def check(root: Path, out_root: Path, chapters, all_chapters, mode: str) -> int:
+    data = manifest.load(out_root, mode)
+    jobs, current = plan(root, out_root, chapters, data, force=False)
+    lost = orphans(out_root, all_chapters, data) if len(chapters) == len(all_chapters) else []
+    if not (out_root / manifest.NAME).is_file():
+        print(f"no {manifest.NAME} in {out_root}: run `make figures`", file=sys.stderr)
+    for job in jobs:
+        print(f"stale: {job.chapter.slug} ({_summary(job.reasons)})", file=sys.stderr)
+    for slug in lost:
+        print(f"orphaned: {slug} (outputs without a chapter source)", file=sys.stderr)
+    if jobs or lost or not chapters:
+        if not chapters:
+            print("no chapters found in chapters_src/", file=sys.stderr)
+        print("figures are not current: run `make figures` and commit figures/", file=sys.stderr)
+        return 1
+    print(f"figures current: {len(current)} chapters", file=sys.stderr)
+    return 0
+
+
+def build(
+    root: Path, out_root: Path, chapters, all_chapters, quick: bool, force: bool, jobs: int
+) -> int:
+    mode = "quick" if quick else "full"
+    started = time.monotonic()
+    lock = _lock(out_root)
+    try:
+        publish.clean_stale_staging(out_root)
+        data = manifest.load(out_root, mode)
+        todo, current = plan(root, out_root, chapters, data, force)
+        where = os.path.relpath(out_root, Path.cwd())
+        print(f"gradbook figures ({mode}) -> {where}: chapters: {len(chapters)}, "
+              f"{len(todo)} to run, {len(current)} current", file=sys.stderr)  # fmt: skip
+        for job in todo:
+            print(f"  {job.chapter.slug}: {_summary(job.reasons)}", file=sys.stderr)
+        for slug in orphans(out_root, all_chapters, data):
+            print(f"  note: {slug} has outputs but no chapter source; left alone", file=sys.stderr)
+        if not todo:
+            return 0
+        progress = Progress(len(todo))
+        try:
+            outcomes = Runner(root, out_root, quick, jobs, data).run(todo, progress)
+        finally:
+            progress.close()
+    finally:
+        lock.close()
+    failed = [o for o in outcomes if not o.ok]
+    for o in failed:
+        log = os.path.relpath(o.log, Path.cwd()) if o.log else "-"
+        kept = (
+            f"previous outputs in {where}/{o.slug}/ left untouched"
+            if (out_root / o.slug).is_dir()
+            else "no previous outputs"
+        )
+        print(
+            f"\nFAILED {o.slug}: {o.failure.describe(root)}\n    log: {log}\n    {kept}",
+            file=sys.stderr,
+        )
+    took = time.monotonic() - started
+    print(
+        f"\n{len(outcomes) - len(failed)} built, {len(failed)} failed, {took:.1f} s",
+        file=sys.stderr,
+    )
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    root = args.root.resolve()
+    if not (root / "chapters_src").is_dir():
+        print(f"{root} has no chapters_src/ directory", file=sys.stderr)
+        return 2
+    out_root = out_root_for(root, args.out, args.quick)
+    all_chapters = discover.discover(root)
+    chapters = discover.select(all_chapters, args.only)
+    if args.check:
+        return check(root, out_root, chapters, all_chapters, "quick" if args.quick else "full")
+    return build(root, out_root, chapters, all_chapters, args.quick, args.force, args.jobs)

@@ -1,0 +1,79 @@
+"""`figures/manifest.json`: per chapter, the hashes of its inputs and of its output files.
+
+A chapter is current when its inputs hash as recorded and its output directory holds exactly the
+recorded files with the recorded hashes. Anything else (an edited module, a deleted or hand-edited
+figure, a stray file) makes it stale, so a build interrupted at any point is finished by the next.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gradbook.build.hashing import file_hash
+from gradbook.results import atomic_write_text
+
+NAME = "manifest.json"
+VERSION = 1
+
+
+def empty(mode: str) -> dict[str, Any]:
+    return {"version": VERSION, "mode": mode, "chapters": {}}
+
+
+def load(out_root: Path, mode: str) -> dict[str, Any]:
+    """The manifest in `out_root`, or an empty one if it is missing, unreadable or of another mode."""
+    try:
+        data = json.loads((out_root / NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return empty(mode)
+    if not isinstance(data, dict) or data.get("version") != VERSION or data.get("mode") != mode:
+        return empty(mode)
+    if not isinstance(data.get("chapters"), dict):
+        return empty(mode)
+    return data
+
+
+def save(out_root: Path, manifest: dict[str, Any]) -> None:
+    """Write the manifest atomically, chapters in book order, so diffs stay small."""
+    manifest = {**manifest, "chapters": dict(sorted(manifest["chapters"].items()))}
+    atomic_write_text(out_root / NAME, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
+
+
+def output_hashes(directory: Path) -> dict[str, str]:
+    """`{file name: hash}` of the visible files in a chapter's output directory."""
+    if not directory.is_dir():
+        return {}
+    return {
+        p.name: file_hash(p)
+        for p in sorted(directory.iterdir())
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def stale_reasons(entry: dict[str, Any] | None, inputs: dict[str, str], out_dir: Path) -> list[str]:
+    """Why a chapter must rerun (empty: it is current)."""
+    if not entry:
+        return ["never built"]
+    reasons = []
+    recorded = entry.get("inputs", {})
+    for path in sorted(set(recorded) | set(inputs)):
+        if path not in recorded:
+            reasons.append(f"new input {path}")
+        elif path not in inputs:
+            reasons.append(f"no longer imports {path}")
+        elif recorded[path] != inputs[path]:
+            reasons.append(f"changed {path}")
+    expected = entry.get("outputs", {})
+    actual = output_hashes(out_dir)
+    for name in sorted(set(expected) | set(actual)):
+        if name not in actual:
+            reasons.append(f"missing output {name}")
+        elif name not in expected:
+            reasons.append(f"unexpected output {name}")
+        elif expected[name] != actual[name]:
+            reasons.append(f"modified output {name}")
+    if not expected:
+        reasons.append("no outputs recorded")
+    return reasons
