@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from mkdocs.exceptions import PluginError
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import Files
 
+from gradbook.site.files import add_tree
 from gradbook.site.paths import page_language, repo_root
 from gradbook.site.prose import map_prose
 
@@ -23,17 +24,6 @@ FIG_LINK = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\(fig:(?P<slug>[\w-]+)/(?P<name>[\w.-]+?)(?P<title>\s+\"[^\"]*\")?\)"
 )
 SITE_DIR = "figures"  # where the figures land in the site, and their src_uri prefix
-
-
-class CopyOnceFile(File):
-    """A file that is copied only if the site's copy is missing or older than the source.
-
-    static-i18n runs one full build per language into the same site; without this every language
-    build would copy every figure again.
-    """
-
-    def copy_file(self, dirty: bool = False) -> None:
-        super().copy_file(dirty=True)
 
 
 def figure_path(root: Path, slug: str, name: str, lang: str) -> Path:
@@ -64,18 +54,8 @@ def rewrite_figures(markdown: str, *, src_uri: str, lang: str, root: Path) -> st
 
 
 def on_files(files: Files, config: Any) -> Files:
-    """Add every committed figure (``figures/**/*.svg``) to the site under ``figures/``."""
-    root = repo_root(config)
-    for svg in sorted((root / SITE_DIR).glob("*/*.svg")):
-        # src_dir is the repo root, so src_uri is figures/slug/name.lang.svg: the links we write.
-        files.append(
-            CopyOnceFile(
-                svg.relative_to(root).as_posix(),
-                src_dir=str(root),
-                dest_dir=config.site_dir,
-                use_directory_urls=config.use_directory_urls,
-            )
-        )
+    """Add every committed figure (``figures/slug/*.svg``) to the site under ``figures/``."""
+    add_tree(files, config, repo_root(config) / SITE_DIR, "*/*.svg", SITE_DIR)
     return files
 
 

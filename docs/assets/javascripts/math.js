@@ -1,0 +1,24 @@
+// Typeset math with the KaTeX the site serves itself (assets/katex/, copied by gradbook/site/math_assets.py).
+// Markdown pages: pymdownx.arithmatex (generic) wraps TeX in .arithmatex as \(...\) or \[...\].
+// Source pages (notebooks): markdown cells keep $...$ as text, so auto-render scans them.
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof katex === "undefined") return;
+  const options = { throwOnError: false };
+  for (const el of document.querySelectorAll(".arithmatex")) {
+    const tex = el.textContent.trim();
+    const display = tex.startsWith("\\[");
+    katex.render(tex.slice(2, -2), el, { ...options, displayMode: display });
+  }
+  if (typeof renderMathInElement === "undefined") return;
+  for (const el of document.querySelectorAll(".jupyter-wrapper .jp-MarkdownCell")) {
+    renderMathInElement(el, {
+      ...options,
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+        { left: "\\(", right: "\\)", display: false },
+        { left: "\\[", right: "\\]", display: true },
+      ],
+    });
+  }
+});
