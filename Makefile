@@ -34,7 +34,12 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
+# KaTeX for the site's math (copied into site/ by gradbook/site/math_assets.py)
+gradbook/site/vendor/node_modules/.stamp: gradbook/site/vendor/package.json gradbook/site/vendor/package-lock.json
+	cd gradbook/site/vendor && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp gradbook/site/vendor/node_modules/.stamp ## create the venvs and install npm packages
 
 web: setup ## bundle the cell front end, copy Pyodide, build and register the gradbook.lite wheel
 	cd web && npm run --silent build
