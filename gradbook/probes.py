@@ -1,0 +1,231 @@
+"""Look inside a network while it runs: gradient norms per layer and activation statistics.
+
+Both probes are context managers that install hooks on entry and remove them on exit, so a model
+leaves a `with` block exactly as it entered it:
+
+    with probes.grad_norms(model) as g:
+        model(x).sum().backward()
+    g.pre_activation["hidden1"]   # ||dLoss/dz|| of layer 1's pre-activation z, last backward pass
+    g.weight["hidden1"]           # ||dLoss/dW|| of layer 1's weight matrix
+
+    with probes.activations(model) as a:
+        model(x_test)
+    a.post["hidden3"].dead_fraction
+
+Layers are found by `model.probe_points()` (gradbook's nets define it: layer name -> the activation
+module, whose input is the pre-activation). Any other model falls back to its activation modules,
+named by their module path. Hooks keep tensors and convert them to floats only when read, so the
+probes cost a few reductions per layer and step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+_ACTIVATION_TYPES = (
+    nn.Sigmoid,
+    nn.Tanh,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.PReLU,
+    nn.ELU,
+    nn.SELU,
+    nn.GELU,
+    nn.Softplus,
+)
+
+
+def probe_points(model: nn.Module) -> dict[str, nn.Module]:
+    """Layer name -> module whose input is the layer's pre-activation, in forward order."""
+    if hasattr(model, "probe_points"):
+        return model.probe_points()
+    return {name: m for name, m in model.named_modules() if isinstance(m, _ACTIVATION_TYPES)}
+
+
+def layer_weights(model: nn.Module) -> dict[str, torch.Tensor]:
+    """Layer name -> weight matrix; falls back to every parameter called `weight` with 2+ dims."""
+    if hasattr(model, "layer_weights"):
+        return model.layer_weights()
+    return {
+        name.removesuffix(".weight"): p
+        for name, p in model.named_parameters()
+        if name.endswith("weight") and p.dim() >= 2
+    }
+
+
+class GradNorms:
+    """Per-layer gradient norms, one entry per backward pass (`history`), newest last."""
+
+    def __init__(self, model: nn.Module) -> None:
+        self.model = model
+        self.points = probe_points(model)
+        self.weights = layer_weights(model)
+        self._pre: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
+        self._weight: dict[str, list[torch.Tensor]] = {name: [] for name in self.weights}
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def _attach(self) -> None:
+        for name, module in self.points.items():
+            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+        for name, weight in self.weights.items():
+            store = self._weight[name]
+            self._handles.append(weight.register_hook(lambda g, s=store: s.append(g.norm())))
+
+    def _forward_hook(self, name: str) -> Callable:
+        store = self._pre[name]
+
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            z = inputs[0]
+            if z.requires_grad:  # a tensor hook fires when dLoss/dz is computed in backward
+                z.register_hook(lambda g: store.append(g.norm()))
+
+        return hook
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def clear(self) -> None:
+        """Forget the recorded history (hooks stay installed)."""
+        for store in (*self._pre.values(), *self._weight.values()):
+            store.clear()
+
+    @staticmethod
+    def _last(stores: dict[str, list[torch.Tensor]]) -> dict[str, float]:
+        return {name: float(s[-1]) for name, s in stores.items() if s}
+
+    @property
+    def pre_activation(self) -> dict[str, float]:
+        """||dLoss/dz|| per layer (z = pre-activation, over the whole batch) of the last backward."""
+        return self._last(self._pre)
+
+    @property
+    def weight(self) -> dict[str, float]:
+        """||dLoss/dW|| per layer of the last backward."""
+        return self._last(self._weight)
+
+    def history(self, kind: str = "pre_activation") -> dict[str, list[float]]:
+        """Every recorded norm: layer -> list over backward passes; kind is pre_activation or weight."""
+        stores = self._pre if kind == "pre_activation" else self._weight
+        return {name: torch.stack(s).tolist() if s else [] for name, s in stores.items()}
+
+
+@contextmanager
+def grad_norms(model: nn.Module) -> Iterator[GradNorms]:
+    """Record per-layer gradient norms of pre-activations and weights during backward passes."""
+    probe = GradNorms(model)
+    probe._attach()
+    try:
+        yield probe
+    finally:
+        probe.remove()
+
+
+@dataclass(frozen=True)
+class ActStats:
+    """Summary of one layer's values over every unit and sample seen."""
+
+    mean: float
+    std: float
+    percentiles: dict[float, float]
+    #: share of units that were never positive on any input seen (a dead ReLU unit)
+    dead_fraction: float
+
+
+_MAX_QUANTILE = 1_000_000  # torch.quantile is limited in size; a strided subsample is plenty
+
+
+def _summarise(chunks: list[torch.Tensor], percentiles: Sequence[float]) -> ActStats:
+    values = torch.cat([c.reshape(c.shape[0], -1) for c in chunks]).double()
+    flat = values.flatten()
+    if flat.numel() > _MAX_QUANTILE:
+        flat = flat[:: flat.numel() // _MAX_QUANTILE + 1]
+    qs = torch.quantile(flat, torch.tensor([p / 100 for p in percentiles], dtype=flat.dtype))
+    fired = (values > 0).any(dim=0)
+    return ActStats(
+        mean=float(values.mean()),
+        std=float(values.std()),
+        percentiles={p: float(q) for p, q in zip(percentiles, qs, strict=True)},
+        dead_fraction=float(1 - fired.double().mean()),
+    )
+
+
+class Activations:
+    """Values at each layer's pre-activation (`pre`) and activation (`post`) over every forward pass."""
+
+    def __init__(self, model: nn.Module, percentiles: Sequence[float]) -> None:
+        self.points = probe_points(model)
+        self.percentiles = tuple(percentiles)
+        self._pre: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
+        self._post: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
+        self._handles: list[torch.utils.hooks.RemovableHandle] = []
+
+    def _attach(self) -> None:
+        for name, module in self.points.items():
+
+            def hook(module, inputs, output, name=name):
+                self._pre[name].append(inputs[0].detach())
+                self._post[name].append(output.detach())
+
+            self._handles.append(module.register_forward_hook(hook))
+
+    def remove(self) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def _stats(self, stores: dict[str, list[torch.Tensor]]) -> dict[str, ActStats]:
+        return {name: _summarise(s, self.percentiles) for name, s in stores.items() if s}
+
+    @property
+    def pre(self) -> dict[str, ActStats]:
+        return self._stats(self._pre)
+
+    @property
+    def post(self) -> dict[str, ActStats]:
+        return self._stats(self._post)
+
+
+@contextmanager
+def activations(
+    model: nn.Module, percentiles: Sequence[float] = (15, 50, 85)
+) -> Iterator[Activations]:
+    """Record pre-activations and activations of each layer during forward passes (detached)."""
+    probe = Activations(model, percentiles)
+    probe._attach()
+    try:
+        yield probe
+    finally:
+        probe.remove()
+
+
+def grad_norms_at(
+    model: nn.Module,
+    x: torch.Tensor,
+    loss: Callable[[torch.Tensor], torch.Tensor] = torch.sum,
+) -> dict[str, float]:
+    """||dLoss/dz|| per hidden layer for one batch, loss = sum of outputs by default.
+
+    Sets the parameters' .grad to None afterwards, so nothing leaks into a later step.
+    """
+    with grad_norms(model) as g:
+        loss(model(x)).backward()
+    model.zero_grad(set_to_none=True)
+    return g.pre_activation
+
+
+@torch.no_grad()
+def dead_fraction(model: nn.Module, x: torch.Tensor) -> dict[str, float]:
+    """Per layer, the share of units that output <= 0 on every row of x (never fire)."""
+    was_training = model.training
+    model.eval()
+    with activations(model, percentiles=(50,)) as a:
+        model(x)
+    model.train(was_training)
+    return {name: s.dead_fraction for name, s in a.post.items()}

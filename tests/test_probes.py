@@ -1,0 +1,91 @@
+"""gradbook.probes: the hooks report what autograd computes, and leave no trace."""
+
+import pytest
+import torch
+
+from gradbook import probes
+from gradbook.nets import MLP
+
+
+def _net() -> MLP:
+    torch.manual_seed(0)
+    return MLP.deep(5, 7, 3, 2, activation="tanh", init="xavier")
+
+
+def _by_hand(net: MLP, x: torch.Tensor) -> tuple[dict, dict]:
+    """Pre-activation and weight gradient norms with retain_grad, no hooks."""
+    zs, h = {}, x
+    for name in net.hidden_names:
+        layer = net.layers[name]
+        z = layer.linear(h)
+        z.retain_grad()
+        zs[name] = z
+        h = torch.tanh(z)
+    net.layers["output"].linear(h).pow(2).sum().backward()
+    pre = {n: float(z.grad.norm()) for n, z in zs.items()}
+    weight = {n: float(net.layers[n].linear.weight.grad.norm()) for n in net.layers}
+    net.zero_grad(set_to_none=True)
+    return pre, weight
+
+
+def test_grad_norms_match_autograd_by_hand():
+    net = _net()
+    x = torch.randn(11, 5)
+    pre, weight = _by_hand(net, x)
+    with probes.grad_norms(net) as g:
+        net(x).pow(2).sum().backward()
+    assert g.pre_activation.keys() == pre.keys()
+    for name in pre:
+        assert g.pre_activation[name] == pytest.approx(pre[name], rel=1e-6)
+    for name in weight:
+        assert g.weight[name] == pytest.approx(weight[name], rel=1e-6)
+
+
+def test_history_and_hooks_are_removed():
+    net = _net()
+    with probes.grad_norms(net) as g:
+        for _ in range(3):
+            net(torch.randn(4, 5)).sum().backward()
+    assert all(len(v) == 3 for v in g.history().values())
+    assert all(len(v) == 3 for v in g.history("weight").values())
+    for module in net.modules():
+        assert not module._forward_hooks
+    assert not any(p._backward_hooks for p in net.parameters())
+    before = g.history()
+    net(torch.randn(4, 5)).sum().backward()  # after the block: nothing is recorded
+    assert g.history() == before
+
+
+def test_grad_norms_at_default_loss_is_sum_of_outputs():
+    net = _net()
+    x = torch.randn(6, 5)
+    norms = probes.grad_norms_at(net, x)
+    # the gradient of the output layer's pre-activation of sum(out) is all ones
+    with probes.grad_norms(net) as g:
+        net(x).sum().backward()
+    assert norms == pytest.approx(g.pre_activation)
+    assert all(p.grad is None for p in _net().parameters())
+
+
+def test_activation_stats_and_dead_units():
+    torch.manual_seed(0)
+    net = MLP([3, 4, 2], activation="relu")
+    with torch.no_grad():
+        net.layers["hidden1"].linear.weight.zero_()
+        net.layers["hidden1"].linear.bias.copy_(torch.tensor([-1.0, 1.0, -2.0, 3.0]))
+    x = torch.randn(10, 3)
+    with probes.activations(net, percentiles=(0, 50, 100)) as a:
+        net(x)
+    post = a.post["hidden1"]
+    assert post.dead_fraction == 0.5  # the units with negative bias never fire
+    assert post.percentiles[0] == 0 and post.percentiles[100] == 3
+    assert post.mean == pytest.approx(1.0)  # (0 + 1 + 0 + 3) / 4
+    assert a.pre["hidden1"].percentiles[0] == -2
+    assert probes.dead_fraction(net, x) == {"hidden1": 0.5}
+
+
+def test_fallback_for_plain_modules():
+    seq = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    with probes.grad_norms(seq) as g:
+        seq(torch.randn(2, 3)).sum().backward()
+    assert list(g.pre_activation) == ["1"] and list(g.weight) == ["0", "2"]
