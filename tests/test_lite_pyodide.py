@@ -1,0 +1,106 @@
+"""gradbook.lite inside real Pyodide (node + the npm pyodide package): same numbers as CPython.
+
+Self-contained: it copies Pyodide's core from web/node_modules (installed by `make setup`) into a
+scratch directory, builds and registers the wheel there with web/pack_lite.py, and loads it the way
+the site's worker does (`loadPackage("gradbook-lite")`, then `import gradbook.lite`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NPM_PYODIDE = ROOT / "web" / "node_modules" / "pyodide"
+CORE = [
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+]
+
+pytestmark = pytest.mark.browser  # needs web/node_modules, like the browser tests
+
+SMOKE = textwrap.dedent(
+    """
+    import json, sys
+    from gradbook.lite import MLP, LSTMCell, Rng, Tensor, charts, cross_entropy, data, mse, probes
+    from gradbook.lite import run_lstm
+
+    rng = Rng(0)
+    X, y = data.digits()
+    net = MLP([64, 16, 16, 10], rng, "tanh", "xavier", batch_norm=True)
+    loss = cross_entropy(net(Tensor(X[:32])), y[:32])
+    loss.backward()
+    cell = LSTMCell(2, 4, rng, forget_bias=1.0)
+    xs, target = data.adding_problem(4, 8, rng)
+    lstm_loss = mse(run_lstm(cell, xs)[-1].cols(0, 1), target)
+    lstm_loss.backward()
+    specs = []
+    charts.set_sink(specs.append)
+    charts.line(x=[1, 2], series={"a": [1.0, 2.0]}, logy=True)
+    RESULT = json.dumps({
+        "platform": sys.platform,
+        "loss": loss.item(),
+        "grad_norms": probes.weight_grad_norms(net),
+        "preact_grad_norms": probes.preact_grad_norms(net),
+        "lstm_loss": lstm_loss.item(),
+        "lstm_grad_norms": probes.grad_norms(cell.parameters()),
+        "chart": json.loads(specs[0]),
+    })
+    """
+)
+
+NODE_SCRIPT = """
+const [pyodideDir, code] = process.argv.slice(2);
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+const py = await loadPyodide({ indexURL: pyodideDir + "/" });
+const errors = [];
+await py.loadPackage("gradbook-lite", { messageCallback: () => {}, errorCallback: (e) => errors.push(e) });
+if (errors.length) throw new Error(errors.join("; "));
+py.runPython(code);
+console.log(py.globals.get("RESULT"));
+"""
+
+
+@pytest.fixture(scope="module")
+def pyodide_dir(tmp_path_factory) -> Path:
+    assert NPM_PYODIDE.is_dir(), "web/node_modules/pyodide is missing: run `make setup`"
+    out = tmp_path_factory.mktemp("pyodide")
+    for name in CORE:
+        shutil.copyfile(NPM_PYODIDE / name, out / name)
+    subprocess.run(
+        [str(ROOT / ".venv-pyodide/bin/python"), str(ROOT / "web/pack_lite.py"), "--out", str(out)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def run_in_pyodide(pyodide_dir: Path, code: str) -> dict:
+    script = pyodide_dir / "run.mjs"
+    script.write_text(NODE_SCRIPT)
+    done = subprocess.run(
+        ["node", str(script), str(pyodide_dir), code], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_pyodide_gives_the_same_numbers_as_cpython(pyodide_dir: Path) -> None:
+    in_browser = run_in_pyodide(pyodide_dir, SMOKE)
+    scope: dict = {}
+    exec(SMOKE, scope)  # noqa: S102 - our own test code
+    here = json.loads(scope["RESULT"])
+    assert in_browser["platform"] == "emscripten"
+    assert in_browser["chart"] == here["chart"]
+    for key in ("loss", "lstm_loss"):  # dot products may round differently (math.sumprod in 3.12+)
+        assert in_browser[key] == pytest.approx(here[key], rel=1e-12)
+    for key in ("grad_norms", "preact_grad_norms", "lstm_grad_norms"):
+        assert in_browser[key] == pytest.approx(here[key], rel=1e-12)
