@@ -8,6 +8,7 @@ the site's worker does (`loadPackage("gradbook-lite")`, then `import gradbook.li
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import textwrap
@@ -104,3 +105,26 @@ def test_pyodide_gives_the_same_numbers_as_cpython(pyodide_dir: Path) -> None:
         assert in_browser[key] == pytest.approx(here[key], rel=1e-12)
     for key in ("grad_norms", "preact_grad_norms", "lstm_grad_norms"):
         assert in_browser[key] == pytest.approx(here[key], rel=1e-12)
+
+
+CELL_RUNNER = """
+import json, time
+from gradbook.lite import charts
+
+specs = []
+charts.set_sink(specs.append)
+scope = {"__name__": "__main__"}
+start = time.perf_counter()
+for cell in json.loads(CELLS):
+    exec(compile(cell, "<cell>", "exec"), scope)
+RESULT = json.dumps({"seconds": time.perf_counter() - start, "charts": len(specs)})
+"""
+
+
+@pytest.mark.parametrize("chapter", ["01_backprop", "02_activations"])
+def test_chapter_cells_run_in_pyodide_within_seconds(pyodide_dir: Path, chapter: str) -> None:
+    page = (ROOT / "docs" / "chapters" / f"{chapter}.en.md").read_text(encoding="utf-8")
+    cells = re.findall(r"^```pycell\n(.*?)^```$", page, re.S | re.M)
+    result = run_in_pyodide(pyodide_dir, f"CELLS = {json.dumps(json.dumps(cells))}\n{CELL_RUNNER}")
+    assert result["charts"] >= 1
+    assert result["seconds"] < 10.0, f"{chapter}: {result['seconds']:.1f}s in Pyodide"
