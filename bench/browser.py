@@ -1,0 +1,307 @@
+"""Cells in a real Chromium on localhost: Run to first output (cold and warm cache), Stop to ready,
+and the compute time of each chapter's first cell in Pyodide against CPython.
+
+Pages are driven through `window.gradbookCells` (the cells' own objects: their editor, buttons and
+output), so a click here is the click a reader makes. Times are taken inside the page with
+`performance.now()`, from the click to the moment the output node changes; bytes are counted by
+the local server, so a browser-cache hit costs nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import statistics
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from bench import targets
+from bench.measure import Measure, megabytes
+from bench.server import Served, serve
+from bench.site import chapter_pages
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 120_000
+ELAPSED = re.compile(r"BENCH_ELAPSED ([0-9.eE+-]+)")
+FIRST_OUTPUT_CODE = 'print("first output")'
+SPIN_CODE = "while True:\n    pass"
+READY_CODE = 'print("ready again")'
+
+# In the page: put `code` into cell i, click Run, resolve with ms until its output shows `expect`.
+JS_RUN_TO_OUTPUT = """
+async ([i, code, expect, timeoutMs]) => {
+  const cell = window.gradbookCells.cells[i];
+  const view = cell.editor;
+  view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: code}});
+  let t0 = 0;
+  return await new Promise((resolve, reject) => {
+    const check = () => {
+      if (cell.output.textContent.includes(expect)) {
+        observer.disconnect(); clearTimeout(timer); resolve(performance.now() - t0);
+      } else if (cell.root.dataset.state === "error") {
+        observer.disconnect(); clearTimeout(timer);
+        reject(new Error("cell failed: " + cell.output.textContent.slice(-2000)));
+      }
+    };
+    const observer = new MutationObserver(check);
+    observer.observe(cell.root, {childList: true, subtree: true, characterData: true, attributes: true});
+    const timer = setTimeout(() => {
+      observer.disconnect();
+      reject(new Error(`no output in ${timeoutMs} ms; state ${cell.root.dataset.state}: ` +
+                       cell.status.textContent + " " + cell.output.textContent.slice(-500)));
+    }, timeoutMs);
+    t0 = performance.now();
+    cell.runButton.click();
+  });
+}
+"""
+
+# In the page: run an endless loop in cell i, click Stop once it runs, then Run `ready` code as soon
+# as the button allows; resolve with ms from Stop to the new run's output.
+JS_STOP_TO_READY = """
+async ([i, spin, ready, expect, timeoutMs]) => {
+  const cell = window.gradbookCells.cells[i];
+  const view = cell.editor;
+  const setCode = (code) =>
+    view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: code}});
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const until = async (pred, what) => {
+    const end = performance.now() + timeoutMs;
+    while (!pred()) {
+      if (performance.now() > end) throw new Error("timed out waiting for " + what);
+      await sleep(5);
+    }
+  };
+  setCode(spin);
+  cell.runButton.click();
+  await until(() => cell.root.dataset.state === "running", "the loop to start");
+  await sleep(300);
+  setCode(ready);
+  const t0 = performance.now();
+  cell.stopButton.click();
+  await until(() => !cell.runButton.disabled, "Run to be enabled");
+  cell.runButton.click();
+  await until(() => cell.output.textContent.includes(expect), "output after Stop");
+  return performance.now() - t0;
+}
+"""
+
+# In the page: run code in cell i to the end; resolve with its state and output text.
+JS_RUN_TO_END = """
+async ([i, code, timeoutMs]) => {
+  const cell = window.gradbookCells.cells[i];
+  const view = cell.editor;
+  view.dispatch({changes: {from: 0, to: view.state.doc.length, insert: code}});
+  cell.runButton.click();
+  const end = performance.now() + timeoutMs;
+  await new Promise((r) => setTimeout(r, 20));
+  while (cell.runButton.disabled) {
+    if (performance.now() > end) throw new Error("cell did not finish in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {state: cell.root.dataset.state, text: cell.output.textContent};
+}
+"""
+
+
+def timed_cell_code(source: str) -> str:
+    """`source` run in a fresh namespace, timed inside Python with perf_counter (both interpreters)."""
+    return (
+        "import time as _bench_time\n"
+        "_bench_t0 = _bench_time.perf_counter()\n"
+        f"exec(compile({source!r}, '<bench cell>', 'exec'), {{'__name__': '__main__'}})\n"
+        "print('BENCH_ELAPSED %.6f' % (_bench_time.perf_counter() - _bench_t0))\n"
+    )
+
+
+def elapsed(text: str) -> float:
+    found = ELAPSED.findall(text)
+    if not found:
+        raise RuntimeError(f"no BENCH_ELAPSED in the cell output:\n{text[-2000:]}")
+    return float(found[-1])
+
+
+def run_on_cpython(source: str) -> float:
+    """Seconds of `source` in this interpreter (gradbook.lite imported from the work tree)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(timed_cell_code(source), "<bench>", "exec"), {"__name__": "__main__"})
+    return elapsed(out.getvalue())
+
+
+@contextmanager
+def browsers() -> Iterator[Callable[[], contextlib.AbstractContextManager]]:
+    """Yield a factory of fresh Chromium profiles (the Debian build, headless).
+
+    Each profile is a new user-data directory with its own disk cache, like a reader's first visit;
+    reloading within one profile is a return visit. (An incognito context would keep only a small
+    in-memory cache, which drops Pyodide's 9 MB wasm file.)
+    """
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+
+        @contextmanager
+        def profile() -> Iterator:
+            with tempfile.TemporaryDirectory(prefix="gradbook-bench-chromium-") as user_dir:
+                context = pw.chromium.launch_persistent_context(
+                    user_dir, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                )
+                try:
+                    yield context
+                finally:
+                    context.close()
+
+        yield profile
+
+
+def open_cells(page, url: str) -> int:
+    """Load `url` and wait for its live cells; return how many there are."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.wait_for_function("window.gradbookCells && window.gradbookCells.cells.length > 0")
+    return page.evaluate("window.gradbookCells.cells.length")
+
+
+def _has_cells(page: Path) -> bool:
+    return 'class="pycell' in page.read_text(encoding="utf-8", errors="replace")
+
+
+def pages_with_cells(site_dir: Path) -> dict[str, str]:
+    """Slug -> site-relative URL of each English chapter page that has cells; if no chapter has
+    any yet, the other English pages with cells (the playground)."""
+    url = lambda page: page.parent.relative_to(site_dir).as_posix() + "/"  # noqa: E731
+    out = {
+        slug: url(by_lang["en"])
+        for slug, by_lang in chapter_pages(site_dir).items()
+        if "en" in by_lang and _has_cells(by_lang["en"])
+    }
+    if not out:
+        for page in sorted(site_dir.glob("*/index.html")):
+            if _has_cells(page):
+                out[page.parent.name] = url(page)
+    return out
+
+
+def _split_bytes(sent: list[tuple[str, int]]) -> tuple[int, int]:
+    """(bytes under /pyodide/, other bytes)."""
+    pyo = sum(n for path, n in sent if "/pyodide/" in path)
+    return pyo, sum(n for _, n in sent) - pyo
+
+
+def startup(profile, base: str, served: Served, url: str, reps: int) -> list[Measure]:
+    """Cold and warm Run-to-first-output, Stop-to-ready and bytes, `reps` fresh profiles."""
+    cold, warm, stop, pyodide_bytes, page_bytes, warm_bytes = [], [], [], [], [], []
+    for _ in range(reps):
+        with profile() as context:
+            page = context.pages[0] if context.pages else context.new_page()
+            mark = served.mark()
+            open_cells(page, base + url)
+            ms = page.evaluate(JS_RUN_TO_OUTPUT, [0, FIRST_OUTPUT_CODE, "first output", TIMEOUT_MS])
+            cold.append(ms / 1000)
+            pyo, other = _split_bytes(served.since(mark))
+            pyodide_bytes.append(megabytes(pyo))
+            page_bytes.append(megabytes(other))
+
+            mark = served.mark()
+            page.reload(wait_until="domcontentloaded")
+            page.wait_for_function("window.gradbookCells && window.gradbookCells.cells.length > 0")
+            ms = page.evaluate(JS_RUN_TO_OUTPUT, [0, FIRST_OUTPUT_CODE, "first output", TIMEOUT_MS])
+            warm.append(ms / 1000)
+            warm_bytes.append(megabytes(sum(_split_bytes(served.since(mark)))))
+
+            ms = page.evaluate(
+                JS_STOP_TO_READY, [0, SPIN_CODE, READY_CODE, "ready again", TIMEOUT_MS]
+            )
+            stop.append(ms / 1000)
+    where = url.strip("/")
+    return [
+        Measure(
+            "browser.first_output.cold",
+            "Run -> first output, cold cache",
+            "s",
+            cold,
+            targets.FIRST_OUTPUT_COLD_S,
+            note=where,
+        ),
+        Measure("browser.first_output.warm", "Run -> first output, warm cache (reload)", "s", warm),
+        Measure(
+            "browser.stop_to_ready",
+            "Stop on `while True: pass` -> a new Run prints",
+            "s",
+            stop,
+            targets.STOP_TO_READY_S,
+        ),
+        Measure(
+            "browser.bytes.pyodide", "Pyodide downloaded by the first Run", "MB", pyodide_bytes
+        ),
+        Measure(
+            "browser.bytes.page",
+            "page + cells front end downloaded (cold)",
+            "MB",
+            page_bytes,
+            note="network, excl. Pyodide",
+        ),
+        Measure("browser.bytes.warm", "downloaded again on reload (warm)", "MB", warm_bytes),
+    ]
+
+
+def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Measure]:
+    """The first cell of a page, timed in Pyodide and in CPython, alternating; ratio per pair."""
+    with profile() as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        open_cells(page, base + url)
+        source = page.evaluate("window.gradbookCells.cells[0].original")
+        code = timed_cell_code(source)
+
+        def in_pyodide() -> float:
+            done = page.evaluate(JS_RUN_TO_END, [0, code, TIMEOUT_MS])
+            if done["state"] != "done":
+                raise RuntimeError(
+                    f"{slug} cell 1 in Pyodide: {done['state']}\n{done['text'][-2000:]}"
+                )
+            return elapsed(done["text"])
+
+        in_pyodide()  # warm-up: first imports, first-call costs
+        run_on_cpython(source)
+        pyo, cpy = [], []
+        for _ in range(reps):
+            pyo.append(in_pyodide())
+            cpy.append(run_on_cpython(source))
+    return [
+        Measure(
+            f"browser.ratio.{slug}",
+            f"cell 1 of {slug}: Pyodide / CPython",
+            "x",
+            [p / c for p, c in zip(pyo, cpy, strict=True)],
+            targets.PYODIDE_OVER_CPYTHON,
+            note=f"{statistics.median(pyo):.2f} s / {statistics.median(cpy):.2f} s",
+            extra={"pyodide_s": pyo, "cpython_s": cpy},
+        )
+    ]
+
+
+def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measure]:
+    """All browser measures against the built site in `site_dir`."""
+    pages = pages_with_cells(site_dir)
+    if slugs:
+        pages = {s: u for s, u in pages.items() if s in slugs}
+    if not pages:
+        raise RuntimeError(f"no chapter page with cells in {site_dir}")
+    first_slug = next(iter(pages))
+    out: list[Measure] = []
+    with serve(site_dir) as (base, served), browsers() as profile:
+        out += startup(profile, base, served, pages[first_slug], reps)
+        for slug, url in pages.items():
+            out += compute_ratio(profile, base, url, slug, reps)
+    return out

@@ -1,0 +1,79 @@
+"""A static file server for the built site on 127.0.0.1 that counts the bytes it sends per path.
+
+Counting at the server tells exactly what the browser fetched over the network (a cache hit never
+reaches it), including requests made from the cell worker.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+class Served:
+    """What the server sent, as (path, bytes) pairs in order; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sent: list[tuple[str, int]] = []
+
+    def add(self, path: str, n: int) -> None:
+        with self._lock:
+            self._sent.append((path, n))
+
+    def mark(self) -> int:
+        """A position to count from later (`since`)."""
+        with self._lock:
+            return len(self._sent)
+
+    def since(self, mark: int) -> list[tuple[str, int]]:
+        with self._lock:
+            return list(self._sent[mark:])
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    served: Served
+    extensions_map = {
+        **SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".mjs": "text/javascript",
+        ".js": "text/javascript",
+        ".json": "application/json",
+        ".svg": "image/svg+xml",
+        ".whl": "application/zip",
+        ".zip": "application/zip",
+    }
+
+    def end_headers(self) -> None:
+        # What a typical static host sends (GitHub Pages: max-age=600): a reload within ten
+        # minutes is served from the browser cache.
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
+
+    def copyfile(self, source, outputfile) -> None:  # type: ignore[override]
+        start = source.tell()
+        super().copyfile(source, outputfile)
+        self.served.add(self.path.split("?")[0], source.tell() - start)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+
+@contextmanager
+def serve(root: Path) -> Iterator[tuple[str, Served]]:
+    """Serve `root` on a free port; yield (base URL ending in '/', byte counter)."""
+    served = Served()
+    handler = type("Handler", (_Handler,), {"served": served})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/", served
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,91 @@
+"""`mkdocs build` time (both languages in one build) and what the built site weighs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import targets
+from bench.measure import Measure, megabytes, timed
+from bench.pageweight import PYODIDE_DIR, page_weight, tree_bytes
+from bench.scratch import REPO
+
+MKDOCS = Path(sys.executable).with_name("mkdocs")
+
+
+def mkdocs_build(site_dir: Path, repo: Path = REPO, config: str = "mkdocs.yml") -> None:
+    """The build `make site` runs, into `site_dir` instead of `site/`."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    cmd = [str(MKDOCS), "build", "--strict", "--clean", "-f", config, "-d", str(site_dir)]
+    done = subprocess.run(cmd, cwd=repo, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"mkdocs build failed:\n{done.stderr[-3000:]}")
+
+
+def time_build(reps: int, site_dir: Path, repo: Path = REPO) -> Measure:
+    """Median wall time of `reps` clean builds; the last one is left in `site_dir`."""
+    runs = [timed(lambda: mkdocs_build(site_dir, repo))[0] for _ in range(reps)]
+    return Measure("site.mkdocs_build", "mkdocs build, en + zh", "s", runs, targets.MKDOCS_BUILD_S)
+
+
+def chapter_pages(site_dir: Path) -> dict[str, dict[str, Path]]:
+    """Built chapter pages by slug and language: {"01_backprop": {"en": ..., "zh": ...}}."""
+    pages: dict[str, dict[str, Path]] = {}
+    for index in sorted(site_dir.rglob("chapters/*/index.html")):
+        lang = index.relative_to(site_dir).parts[0]
+        lang = lang if lang != "chapters" else "en"
+        pages.setdefault(index.parent.name, {})[lang] = index
+    return pages
+
+
+def pyodide_dirs(site_dir: Path) -> list[Path]:
+    """Every copy of the Pyodide directory in the site (there should be exactly one)."""
+    return sorted(p for p in site_dir.rglob(PYODIDE_DIR) if p.is_dir())
+
+
+def sizes(site_dir: Path) -> list[Measure]:
+    """Whole site, the Pyodide directory, and each chapter page (worst language) without Pyodide."""
+    out = [
+        Measure(
+            "site.size", "built site size", "MB", [megabytes(tree_bytes(site_dir))], targets.SITE_MB
+        )
+    ]
+    pyo = pyodide_dirs(site_dir)
+    out.append(
+        Measure(
+            "site.pyodide_dir",
+            "Pyodide directory in the site",
+            "MB",
+            [megabytes(sum(tree_bytes(p) for p in pyo))],
+            note=f"{len(pyo)} cop{'y' if len(pyo) == 1 else 'ies'}",
+        )
+    )
+    for slug, by_lang in chapter_pages(site_dir).items():
+        weights = {lang: page_weight(p, site_dir) for lang, p in by_lang.items()}
+        worst = max(weights, key=lambda lang: weights[lang].total)
+        w = weights[worst]
+        extra = {
+            lang: {"bytes": pw.total, "by_kind": pw.by_kind(), "external": pw.external}
+            for lang, pw in weights.items()
+        }
+        out.append(
+            Measure(
+                f"site.page.{slug}",
+                f"page {slug} without Pyodide",
+                "MB",
+                [megabytes(w.total)],
+                targets.PAGE_MB,
+                note=worst + (f", {len(w.external)} third-party URLs!" if w.external else ""),
+                extra=extra,
+            )
+        )
+    return out
+
+
+def run(reps: int, work: Path) -> tuple[list[Measure], Path]:
+    """Time the build and weigh its output; return the measures and the built site."""
+    site_dir = work / "site"
+    build = time_build(reps, site_dir)
+    return [build, *sizes(site_dir)], site_dir

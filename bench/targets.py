@@ -1,0 +1,14 @@
+"""The speed and size targets of issue 6, in one place (each a ceiling on the median)."""
+
+from bench.measure import Target
+
+FIGURES_TOTAL_S = Target(300.0)  # clean `make figures`, all chapters
+FIGURES_CHAPTER_S = Target(60.0)  # clean, one chapter
+FIGURES_NOOP_S = Target(2.0)  # nothing changed
+MKDOCS_BUILD_S = Target(20.0)  # both languages
+SITE_MB = Target(25.0)  # the whole built site
+PAGE_MB = Target(1.5)  # one chapter page without Pyodide
+FIRST_OUTPUT_COLD_S = Target(3.0)  # Run -> first output, fresh browser context
+STOP_TO_READY_S = Target(2.0)  # Stop on `while True: pass` -> a new Run prints
+PYODIDE_OVER_CPYTHON = Target(2.5)  # the same cell's compute time
+PROBES_OVERHEAD = Target(1.15)  # probed / plain torch training loop
