@@ -20,6 +20,7 @@ const PYODIDE_FILES = [
 ];
 
 await rm(cellsOut, { recursive: true, force: true });
+await rm(pyodideOut, { recursive: true, force: true }); // pack_lite.py adds the wheel afterwards
 await mkdir(cellsOut, { recursive: true });
 await mkdir(pyodideOut, { recursive: true });
 

@@ -28,15 +28,21 @@ def _print_traceback(exc: BaseException, filename: str) -> None:
     traceback.print_exception(exc, file=sys.stderr)
 
 
+def _is_chart_spec(value: object) -> bool:
+    """charts.line/bar return their spec; a cell ending in a chart call should show the chart only."""
+    return isinstance(value, dict) and value.get("kind") in ("line", "bar") and "series" in value
+
+
 def run_cell(source: str, filename: str) -> str:
     """Execute one cell; return "ok", "error" or "interrupted".
 
-    The value of a trailing expression is printed, so `x` on the last line shows x.
+    The value of a trailing expression is printed, so `x` on the last line shows x (end the line
+    with `;` to hide it).
     """
     _register_source(filename, source)
     try:
         result = eval_code(source, NAMESPACE, filename=filename)
-        if result is not None:
+        if result is not None and not _is_chart_spec(result):
             print(repr(result))
     except KeyboardInterrupt:
         print("KeyboardInterrupt", file=sys.stderr)

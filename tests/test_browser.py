@@ -1,0 +1,384 @@
+"""Cells in a real Chromium against the built site: run, chart, stop, errors, safety, speed.
+
+Every request to a host other than the local server is aborted and counted; each test asserts the
+count is zero. One page per language is shared by the tests of that language (Pyodide loads once),
+and the tests edit the playground's last cell ("Your turn") to run their own code.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+sync_api = pytest.importorskip("playwright.sync_api")
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOAD_TIMEOUT_MS = 120_000  # a cold Pyodide start on a busy 2-core machine takes 15-30 s
+SCRATCH = -1  # the playground's last cell is free for the tests to edit
+
+PLAYGROUND = {"en": "playground/", "zh": "zh/playground/"}
+BUTTONS = {"en": ("Run", "Stop", "Reset"), "zh": ("运行", "停止", "重置")}
+
+
+@dataclass
+class Guard:
+    """Counts (and aborts) requests that leave the local server."""
+
+    foreign: list[str] = field(default_factory=list)
+    local: int = 0
+
+    def route(self, route: object) -> None:
+        url = route.request.url
+        host = urlparse(url).hostname
+        if url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            self.local += 1
+            route.continue_()
+        else:
+            self.foreign.append(url)
+            route.abort()
+
+
+@dataclass
+class CellPage:
+    page: object
+    guard: Guard
+    lang: str
+    timings: dict[str, float]
+
+    def cell(self, index: int):
+        return self.page.locator(".pycell").nth(index if index >= 0 else self.count() + index)
+
+    def count(self) -> int:
+        return self.page.locator(".pycell").count()
+
+    def index(self, index: int) -> int:
+        return index if index >= 0 else self.count() + index
+
+    def state(self, index: int) -> str | None:
+        return self.cell(index).get_attribute("data-state")
+
+    def set_code(self, index: int, code: str) -> None:
+        """Replace the cell's code the way a reader would: select all, then type (paste-like)."""
+        self.cell(index).locator(".cm-content").click()
+        self.page.keyboard.press("Control+A")
+        self.page.keyboard.insert_text(code)
+
+    def code(self, index: int) -> str:
+        return self.page.evaluate(
+            "i => window.gradbookCells.cells[i].editor.state.doc.toString()", self.index(index)
+        )
+
+    def click(self, index: int, which: str) -> None:
+        self.cell(index).locator(f".pycell-{which}").click()
+
+    def wait_state(self, index: int, states: tuple[str, ...], timeout: float = LOAD_TIMEOUT_MS):
+        self.page.wait_for_function(
+            "([i, states]) => states.includes(document.querySelectorAll('.pycell')[i].dataset.state)",
+            arg=[self.index(index), list(states)],
+            timeout=timeout,
+        )
+        return self.state(index)
+
+    def run(self, index: int, code: str | None = None, timeout: float = LOAD_TIMEOUT_MS) -> str:
+        if code is not None:
+            self.set_code(index, code)
+        self.click(index, "run")
+        return self.wait_state(index, ("done", "error", "stopped", "cancelled"), timeout)
+
+    def output(self, index: int) -> str:
+        return self.cell(index).locator(".pycell-output").text_content() or ""
+
+    def stderr(self, index: int) -> str:
+        return "".join(self.cell(index).locator(".pycell-stderr").all_text_contents())
+
+    def kernel(self, expression: str):
+        return self.page.evaluate(f"() => window.gradbookCells.kernel.{expression}")
+
+    def wait_ready(self, timeout: float = LOAD_TIMEOUT_MS) -> None:
+        self.page.wait_for_function(
+            "() => window.gradbookCells.kernel.state === 'ready'", timeout=timeout
+        )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (make browser-deps)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url: str, lang: str, headers: dict[str, str] | None = None) -> CellPage:
+    context = browser.new_context()
+    guard = Guard()
+    if headers:
+        # Serve the page cross-origin isolated, as a host with COOP/COEP headers would.
+        def isolate(route):
+            host = urlparse(route.request.url).hostname
+            if host not in LOCAL_HOSTS:
+                guard.route(route)
+                return
+            guard.local += 1
+            response = route.fetch()
+            route.fulfill(response=response, headers={**response.headers, **headers})
+
+        context.route("**/*", isolate)
+    else:
+        context.route("**/*", guard.route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(url)
+    page.wait_for_function("() => window.gradbookCells !== undefined")
+    cell_page = CellPage(page=page, guard=guard, lang=lang, timings={})
+    cell_page.errors = errors
+    return cell_page
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def playground(request, browser, site_server: str) -> Iterator[CellPage]:
+    lang = request.param
+    cell_page = open_page(browser, site_server + PLAYGROUND[lang], lang)
+    yield cell_page
+    assert cell_page.guard.foreign == []
+    assert cell_page.errors == []
+    cell_page.page.context.close()
+
+
+@pytest.fixture()
+def pg(playground: CellPage) -> Iterator[CellPage]:
+    """The shared page; after each test, nothing left the local server and the page is usable."""
+    yield playground
+    assert playground.guard.foreign == [], playground.guard.foreign
+    playground.page.evaluate("() => 1 + 1")
+
+
+def test_ui_speaks_the_page_language(pg: CellPage) -> None:
+    assert pg.page.evaluate("document.documentElement.lang").startswith(pg.lang)
+    run, stop, reset = BUTTONS[pg.lang]
+    first = pg.cell(0)
+    assert first.locator(".pycell-run").inner_text() == run
+    assert first.locator(".pycell-stop").inner_text() == stop
+    assert first.locator(".pycell-reset").inner_text() == reset
+    assert first.locator(".cm-editor").count() == 1
+
+
+def test_first_cell_prints_expected_numbers(pg: CellPage) -> None:
+    start = time.perf_counter()
+    pg.click(0, "run")
+    pg.cell(0).locator(".pycell-output").wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    first_output = time.perf_counter() - start
+    assert pg.wait_state(0, ("done", "error")) == "done"
+    lines = pg.output(0).split("\n")
+    assert lines[:4] == [
+        "1 0.25",
+        "5 0.0009765625",
+        "10 9.5367431640625e-07",
+        "20 9.094947017729282e-13",
+    ]
+    # Pyodide loaded its runtime, stdlib and the gradbook-lite wheel from our own server.
+    assert pg.guard.local > 5 and pg.guard.foreign == []
+    print(f"\n[{pg.lang}] cold Run -> first output: {first_output:.1f} s")
+
+
+def test_line_and_bar_charts_show_their_series(pg: CellPage) -> None:
+    assert pg.run(1) == "done"
+    assert pg.run(2) == "done"
+    line = pg.cell(1).locator(".pycell-chart")
+    assert line.get_attribute("data-kind") == "line"
+    assert line.locator("canvas").count() >= 1
+    labels = line.locator(".u-legend .u-series .u-label").all_inner_texts()
+    expected = {
+        "en": ["factor 0.25 (sigmoid)", "factor 1.0", "factor 1.5"],
+        "zh": ["因子 0.25（sigmoid）", "因子 1.0", "因子 1.5"],
+    }[pg.lang]
+    assert labels[1:] == expected
+    title = {"en": "Gradient scale after d layers", "zh": "经过 d 层后的梯度缩放"}[pg.lang]
+    assert line.locator(".u-title").inner_text() == title
+    # the chart call returns its spec, which must not be echoed as text
+    assert pg.cell(1).locator(".pycell-text").count() == 0
+
+    bar = pg.cell(2).locator(".pycell-chart")
+    assert bar.get_attribute("data-kind") == "bar"
+    bar_labels = bar.locator(".u-legend .u-series .u-label").all_inner_texts()
+    assert (
+        bar_labels[1:]
+        == {
+            "en": ["max derivative", "derivative at 2"],
+            "zh": ["最大导数", "x=2 处的导数"],
+        }[pg.lang]
+    )
+
+
+def test_exception_shows_a_trimmed_traceback(pg: CellPage) -> None:
+    code = "def f(x):\n    return x / 0\n\nf(1)\n"
+    assert pg.run(SCRATCH, code) == "error"
+    err = pg.stderr(SCRATCH)
+    assert err.startswith("Traceback (most recent call last):")
+    assert "ZeroDivisionError: division by zero" in err
+    assert f'File "<cell {pg.count()}>", line 4' in err
+    assert "return x / 0" in err  # the cell's own source line is quoted
+    assert "_pyodide" not in err and "eval_code" not in err and "runner" not in err
+
+
+def test_exception_inside_a_chart_call_shows_its_traceback(pg: CellPage) -> None:
+    code = "from gradbook.lite import charts\ncharts.line(x=[1, 2, 3], series={'a': [1, 2]})\n"
+    assert pg.run(SCRATCH, code) == "error"
+    err = pg.stderr(SCRATCH)
+    assert "Traceback" in err and "ValueError" in err
+    assert "charts.py" in err
+    assert pg.cell(SCRATCH).locator(".pycell-chart").count() == 0
+
+
+def test_printed_html_is_shown_as_text(pg: CellPage) -> None:
+    payload = '<img src=x onerror="window.__pwned = 1"><b>bold</b>'
+    assert pg.run(SCRATCH, f"print({payload!r})") == "done"
+    assert pg.output(SCRATCH).strip() == payload
+    output = pg.cell(SCRATCH).locator(".pycell-output")
+    assert output.locator("img").count() == 0 and output.locator("b").count() == 0
+    pg.page.wait_for_timeout(300)
+    assert pg.page.evaluate("() => window.__pwned") is None
+
+
+def test_reset_restores_the_original_code(pg: CellPage) -> None:
+    pg.set_code(0, "print('edited')")
+    assert pg.code(0) == "print('edited')"
+    pg.click(0, "reset")
+    assert pg.code(0) == "for depth in [1, 5, 10, 20]:\n    print(depth, 0.25 ** depth)"
+
+
+def test_page_keeps_responding_while_a_cell_runs(pg: CellPage) -> None:
+    code = "import time\nt = time.time()\nwhile time.time() - t < 4:\n    pass\nprint('slept')\n"
+    pg.set_code(SCRATCH, code)
+    pg.click(SCRATCH, "run")
+    pg.wait_state(SCRATCH, ("running",))
+    start = time.perf_counter()
+    assert pg.page.evaluate("() => 6 * 7") == 42
+    pg.click(0, "reset")  # another cell's button still works
+    latency = time.perf_counter() - start
+    assert pg.state(SCRATCH) == "running"
+    assert latency < 1.0, latency
+    assert pg.wait_state(SCRATCH, ("done",)) == "done"
+    assert pg.output(SCRATCH).strip() == "slept"
+
+
+def test_megabyte_of_output_is_truncated(pg: CellPage) -> None:
+    code = "print('x' * 1_000_000)\nfor i in range(100_000):\n    print(i)\n"
+    start = time.perf_counter()
+    assert pg.run(SCRATCH, code) == "done"
+    took = time.perf_counter() - start
+    text = pg.cell(SCRATCH).locator(".pycell-text").first.text_content()
+    assert 150_000 <= len(text) <= 200_000
+    notice = pg.cell(SCRATCH).locator(".pycell-notice").inner_text()
+    assert {"en": "truncated", "zh": "截断"}[pg.lang] in notice
+    start = time.perf_counter()
+    assert pg.page.evaluate("() => document.querySelectorAll('.pycell').length") == pg.count()
+    assert time.perf_counter() - start < 1.0
+    print(f"\n[{pg.lang}] 1 MB print + 100k lines: {took:.1f} s")
+
+
+def test_infinite_loop_is_stopped_and_the_cell_runs_again(pg: CellPage) -> None:
+    assert pg.run(SCRATCH, "marker = 'before'\n") == "done"
+    pg.set_code(SCRATCH, "while True:\n    pass\n")
+    pg.click(SCRATCH, "run")
+    pg.wait_state(SCRATCH, ("running",))
+    pg.page.wait_for_timeout(500)
+    epoch = pg.kernel("epoch")
+    start = time.perf_counter()
+    pg.click(SCRATCH, "stop")
+    assert pg.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
+    stopped = time.perf_counter() - start
+    pg.wait_ready()
+    ready = time.perf_counter() - start
+    # Without cross-origin isolation the worker is replaced: the state is gone and earlier cells say so.
+    assert pg.kernel("epoch") == epoch + 1
+    assert pg.state(0) == "stale"
+    assert pg.run(SCRATCH, "print('again', 'marker' in globals())") == "done"
+    assert pg.output(SCRATCH).strip() == "again False"
+    assert pg.state(0) == "done"  # running a cell reruns the earlier cells first
+    print(f"\n[{pg.lang}] Stop -> stopped {stopped:.2f} s, -> ready {ready:.1f} s")
+
+
+def test_ten_run_stop_cycles_leave_the_page_working(pg: CellPage) -> None:
+    pg.set_code(SCRATCH, "while True:\n    pass\n")
+    for cycle in range(10):
+        pg.click(SCRATCH, "run")
+        pg.page.wait_for_timeout(150 + 60 * cycle)
+        pg.click(SCRATCH, "stop")
+        state = pg.wait_state(SCRATCH, ("stopped", "cancelled"), timeout=5_000)
+        assert state in ("stopped", "cancelled")
+    assert pg.run(SCRATCH, "print(6 * 7)") == "done"
+    assert pg.output(SCRATCH).strip() == "42"
+    assert pg.run(0) == "done"
+
+
+def test_interrupt_keeps_state_when_cross_origin_isolated(browser, site_server: str) -> None:
+    headers = {
+        "Cross-Origin-Opener-Policy": "same-origin",
+        "Cross-Origin-Embedder-Policy": "require-corp",
+    }
+    cp = open_page(browser, site_server + PLAYGROUND["en"], "en", headers=headers)
+    try:
+        assert cp.page.evaluate("() => crossOriginIsolated") is True
+        assert cp.run(SCRATCH, "kept = 41\n") == "done"
+        epoch = cp.kernel("epoch")
+        cp.set_code(SCRATCH, "while True:\n    pass\n")
+        cp.click(SCRATCH, "run")
+        cp.wait_state(SCRATCH, ("running",))
+        start = time.perf_counter()
+        cp.click(SCRATCH, "stop")
+        assert cp.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
+        took = time.perf_counter() - start
+        assert "KeyboardInterrupt" in cp.stderr(SCRATCH)
+        assert cp.kernel("epoch") == epoch  # interrupted, not restarted
+        assert cp.run(SCRATCH, "print(kept + 1)") == "done"
+        assert cp.output(SCRATCH).strip() == "42"
+        assert cp.guard.foreign == []
+        print(f"\n[isolated] Stop -> KeyboardInterrupt: {took:.2f} s")
+    finally:
+        cp.page.context.close()
+
+
+def chapter_pages_with_cells() -> list[tuple[str, str]]:
+    pages = []
+    for md in sorted((REPO / "docs" / "chapters").glob("02_*.md")):
+        if "```pycell" in md.read_text(encoding="utf-8"):
+            slug, lang = re.match(r"(.+)\.(en|zh)\.md$", md.name).groups()
+            pages.append((lang, f"{'zh/' if lang == 'zh' else ''}chapters/{slug}/"))
+    return pages
+
+
+@pytest.mark.parametrize(
+    ("lang", "path"), chapter_pages_with_cells() or [pytest.param("en", "", marks=pytest.mark.skip)]
+)
+def test_chapter_02_cells_run(browser, site_server: str, lang: str, path: str) -> None:
+    """Every cell on chapter 02's page runs without an error, in order."""
+    cp = open_page(browser, site_server + path, lang)
+    try:
+        assert cp.count() >= 1
+        assert cp.run(cp.count() - 1, timeout=240_000) == "done"  # runs all earlier cells first
+        for index in range(cp.count()):
+            assert cp.state(index) == "done", (index, cp.stderr(index))
+        assert cp.guard.foreign == []
+    finally:
+        cp.page.context.close()
