@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from mkdocs.exceptions import PluginError
 
-from gradbook.site import figures, nav, notebooks, numbers
+from gradbook.site import cjk, figures, nav, notebooks, numbers
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -380,3 +380,10 @@ def test_nav_patterns_expand_to_chapters_and_sources() -> None:
         {"Chapters": ["chapters/01_backprop.md", "chapters/02_activations.md"]},
         {"Source code": [{"01_backprop.py": "source/01_backprop.md"}]},
     ]
+
+
+def test_cjk_soft_breaks_are_joined_but_code_is_not() -> None:
+    md = "构建网站时\n从这个文件里填进去。\nEnglish line\n继续。\n\n```text\n中文\n中文\n```\n"
+    out = cjk.join_cjk_lines(md)
+    assert out.startswith("构建网站时从这个文件里填进去。\nEnglish line\n继续。")
+    assert out.endswith("```text\n中文\n中文\n```\n")
