@@ -88,6 +88,14 @@ def orphans(out_root: Path, chapters, data) -> list[str]:
     return sorted((dirs | set(data["chapters"])) - known)
 
 
+def _display(path: Path) -> str:
+    """A path relative to the working directory when it is inside it, else absolute."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _summary(reasons: list[str], limit: int = 3) -> str:
     more = f", +{len(reasons) - limit} more" if len(reasons) > limit else ""
     return ", ".join(reasons[:limit]) + more
@@ -122,7 +130,7 @@ def build(
         publish.clean_stale_staging(out_root)
         data = manifest.load(out_root, mode)
         todo, current = plan(root, out_root, chapters, data, force)
-        where = os.path.relpath(out_root, Path.cwd())
+        where = _display(out_root)
         print(f"gradbook figures ({mode}) -> {where}: chapters: {len(chapters)}, "
               f"{len(todo)} to run, {len(current)} current", file=sys.stderr)  # fmt: skip
         for job in todo:
@@ -140,7 +148,7 @@ def build(
         lock.close()
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
-        log = os.path.relpath(o.log, Path.cwd()) if o.log else "-"
+        log = _display(o.log) if o.log else "-"
         kept = (
             f"previous outputs in {where}/{o.slug}/ left untouched"
             if (out_root / o.slug).is_dir()
