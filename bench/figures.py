@@ -20,8 +20,9 @@ from bench import targets
 from bench.measure import Measure, timed
 from bench.scratch import REPO, scratch_copy
 
-DONE_LINE = re.compile(r"\]\s+(\d\d_[a-z0-9_]+): (ok|FAILED) in ([0-9.]+) s")
-PLAN_LINE = re.compile(r"(\d+) chapters, (\d+) to run, (\d+) current")
+# The runner's progress lines, read loosely: "01_fine: ok in 6.1 s ...", "... 1 to run, 0 current".
+DONE_LINE = re.compile(r"\b(\d\d_[a-z0-9_]+): (ok|FAILED) in ([0-9.]+) s")
+PLAN_LINE = re.compile(r"\b(\d+) to run\b")
 PARTS = ("chapters_src", "gradbook", "pyproject.toml")
 
 
@@ -51,7 +52,11 @@ def build(root: Path, quick: bool = False, only: list[str] | None = None) -> Bui
         raise RuntimeError(f"figure build failed ({done.returncode}):\n{output[-3000:]}")
     plan = PLAN_LINE.search(output)
     chapters = {slug: float(s) for slug, status, s in DONE_LINE.findall(output) if status == "ok"}
-    return BuildRun(seconds, int(plan.group(2)) if plan else len(chapters), chapters, output)
+    if plan is None:
+        raise RuntimeError(
+            f"no 'N to run' line in the runner's output (format changed?):\n{output}"
+        )
+    return BuildRun(seconds, int(plan.group(1)), chapters, output)
 
 
 def out_dir(root: Path, quick: bool) -> Path:

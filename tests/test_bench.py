@@ -1,0 +1,167 @@
+"""Smoke tests of `make bench`: every measuring code path once, on tiny inputs, and the JSON shape.
+
+Timing targets are reported by the bench, never asserted here: a test machine's speed is not ours.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bench import figures, probes, report, site
+from bench.__main__ import parse_args
+from bench.measure import Measure, Target
+from bench.pageweight import page_weight
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURE_CHAPTER = REPO / "tests" / "fixtures" / "build_project" / "chapters_src" / "01_fine"
+MEASURE_KEYS = {"key", "label", "unit", "median", "min", "max", "runs", "target", "met", "note"}
+
+
+def check_measures(measures: list[Measure], reps: int) -> list[dict]:
+    """Each measure serialises to the documented shape, with finite, ordered numbers."""
+    out = [m.to_json() for m in measures]
+    for m in out:
+        assert set(m) >= MEASURE_KEYS, m
+        assert len(m["runs"]) == reps
+        assert all(math.isfinite(x) and x >= 0 for x in m["runs"]), m
+        assert m["min"] <= m["median"] <= m["max"]
+        assert m["met"] is None if m["target"] is None else isinstance(m["met"], bool)
+    assert len({m["key"] for m in out}) == len(out), "keys must be unique"
+    return out
+
+
+def test_report_writes_dated_and_latest_json(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    measures = [
+        Measure("a.time", "a time", "s", [1.0, 3.0, 2.0], Target(2.5)),
+        Measure("a.size", "a size", "MB", [30.0], Target(25.0)),
+        Measure("a.ratio", "a ratio", "x", [1.1]),
+    ]
+    doc = report.document(measures, 3, datetime(2026, 1, 2, tzinfo=UTC), report.environment())
+    paths = report.write(doc, tmp_path)
+    assert [p.name for p in paths] == ["results-2026-01-02.json", "latest.json"]
+    saved = json.loads(paths[1].read_text(encoding="utf-8"))
+    assert saved["date"] == "2026-01-02" and saved["reps"] == 3
+    by_key = {m["key"]: m for m in saved["results"]}
+    assert by_key["a.time"]["median"] == 2.0 and by_key["a.time"]["met"] is True
+    assert by_key["a.size"]["met"] is False and by_key["a.ratio"]["met"] is None
+    table = report.text_table(saved["results"])
+    assert "NOT MET" in table and "2.00 s" in table and "1.10x" in table
+    assert report.markdown_table(saved["results"]).count("\n") == 4
+
+
+def test_cli_rejects_unknown_groups() -> None:
+    assert parse_args(["--only", "site,browser", "--reps", "1"]).groups == ["site", "browser"]
+    with pytest.raises(SystemExit):
+        parse_args(["--only", "sight"])
+
+
+def make_tiny_repo(tmp_path: Path) -> Path:
+    """A work tree with one tiny chapter (the build tests' 01_fine) and the real gradbook package."""
+    repo = tmp_path / "repo"
+    (repo / "chapters_src").mkdir(parents=True)
+    for suffix in (".py", ".toml"):
+        shutil.copy(FIXTURE_CHAPTER.with_suffix(suffix), repo / "chapters_src")
+    shutil.copytree(
+        REPO / "gradbook", repo / "gradbook", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    return repo
+
+
+@pytest.mark.slow
+def test_figures_clean_noop_and_touched_builds(tmp_path: Path) -> None:
+    repo = make_tiny_repo(tmp_path)
+    before = sorted(p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts)
+    out = check_measures(figures.run(1, quick=True, repo=repo), 1)
+    keys = [m["key"] for m in out]
+    assert keys == [
+        "figures.clean.total",
+        "figures.clean.01_fine",
+        "figures.noop",
+        "figures.touched",
+    ]
+    after = sorted(p.relative_to(repo) for p in repo.rglob("*") if ".git" not in p.parts)
+    assert after == before, "the bench must build in a scratch copy, never in the work tree"
+
+
+def test_page_weight_follows_css_and_js_and_skips_pyodide(tmp_path: Path) -> None:
+    s = tmp_path / "site"
+    page = s / "chapters" / "01_x" / "index.html"
+    page.parent.mkdir(parents=True)
+    (s / "assets" / "pyodide").mkdir(parents=True)
+    (s / "assets" / "pyodide" / "pyodide.asm.wasm").write_bytes(b"w" * 5000)
+    (s / "assets" / "style.css").write_text("body{background:url('img/bg.png')}")
+    (s / "assets" / "img").mkdir()
+    (s / "assets" / "img" / "bg.png").write_bytes(b"p" * 300)
+    (s / "assets" / "app.js").write_text('import {a} from "./lib.js";\nconst p = "../pyodide/";')
+    (s / "assets" / "lib.js").write_text("export const a = 1;")
+    (s / "zh" / "chapters" / "01_x").mkdir(parents=True)
+    (s / "zh" / "chapters" / "01_x" / "index.html").write_text("<p>zh</p>")
+    page.write_text(
+        '<link rel="stylesheet" href="../../assets/style.css">'
+        '<script type="module" src="../../assets/app.js"></script>'
+        '<img src="fig.svg"><a href="../../other/">not loaded</a>'
+        '<script src="../../assets/pyodide/pyodide.mjs"></script>'
+    )
+    (page.parent / "fig.svg").write_text("<svg/>")
+    w = page_weight(page, s)
+    names = sorted(p.name for p in w.files)
+    assert names == ["app.js", "bg.png", "fig.svg", "index.html", "lib.js", "style.css"]
+    assert w.external == []
+    measures = check_measures(site.sizes(s), 1)
+    by_key = {m["key"]: m for m in measures}
+    assert set(by_key) == {"site.size", "site.pyodide_dir", "site.page.01_x"}
+    assert by_key["site.page.01_x"]["median"] * 1024 * 1024 == pytest.approx(w.total)
+    assert by_key["site.pyodide_dir"]["median"] * 1024 * 1024 == 5000
+
+
+def test_mkdocs_build_is_timed(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Hello\n")
+    (project / "mkdocs.yml").write_text("site_name: tiny\ntheme: mkdocs\n")
+    m = site.time_build(1, tmp_path / "out", repo=project)
+    check_measures([m], 1)
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_probes_overhead_runs_all_variants() -> None:
+    out = check_measures(probes.run(1, steps=3, batch=8, depth=2, width=8), 1)
+    assert [m["key"] for m in out] == [
+        "probes.plain",
+        "probes.fit",
+        "probes.probed",
+        "probes.fit_overhead",
+        "probes.probe_overhead",
+        "probes.overhead",
+    ]
+    assert out[-1]["target"] == 1.15
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_browser_measures_on_the_built_site(built_site: Path) -> None:
+    from bench import browser
+
+    pages = browser.pages_with_cells(built_site)
+    assert pages, "the built site has no page with cells"
+    slug = next(iter(pages))
+    out = check_measures(browser.run(1, built_site, slugs=[slug]), 1)
+    by_key = {m["key"]: m for m in out}
+    assert {
+        "browser.first_output.cold",
+        "browser.first_output.warm",
+        "browser.stop_to_ready",
+        "browser.bytes.pyodide",
+        f"browser.ratio.{slug}",
+    } <= set(by_key)
+    assert by_key["browser.bytes.pyodide"]["median"] > 1, "a first Run downloads Pyodide"
+    assert by_key["browser.bytes.warm"]["median"] < 0.5, "a reload is served from the cache"
