@@ -128,7 +128,13 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
-def open_page(browser, url: str, lang: str, headers: dict[str, str] | None = None) -> CellPage:
+def open_page(
+    browser,
+    url: str,
+    lang: str,
+    headers: dict[str, str] | None = None,
+    block: str | None = None,
+) -> CellPage:
     context = browser.new_context()
     guard = Guard()
     if headers:
@@ -145,6 +151,8 @@ def open_page(browser, url: str, lang: str, headers: dict[str, str] | None = Non
         context.route("**/*", isolate)
     else:
         context.route("**/*", guard.route)
+    if block:  # registered last, so it wins over the catch-all route
+        context.route(block, lambda route: route.fulfill(status=404, body="gone"))
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(str(err)))
@@ -198,7 +206,12 @@ def test_first_cell_prints_expected_numbers(pg: CellPage) -> None:
     ]
     # Pyodide loaded its runtime, stdlib and the gradbook-lite wheel from our own server.
     assert pg.guard.local > 5 and pg.guard.foreign == []
-    print(f"\n[{pg.lang}] cold Run -> first output: {first_output:.1f} s")
+    timings = pg.kernel("timings")
+    print(
+        f"\n[{pg.lang}] cold Run -> first output: {first_output:.1f} s "
+        f"(loadPyodide {timings['pyodideMs'] / 1000:.1f} s, "
+        f"gradbook-lite {timings['packagesMs'] / 1000:.1f} s)"
+    )
 
 
 def test_line_and_bar_charts_show_their_series(pg: CellPage) -> None:
@@ -355,6 +368,18 @@ def test_interrupt_keeps_state_when_cross_origin_isolated(browser, site_server: 
         assert cp.output(SCRATCH).strip() == "42"
         assert cp.guard.foreign == []
         print(f"\n[isolated] Stop -> KeyboardInterrupt: {took:.2f} s")
+    finally:
+        cp.page.context.close()
+
+
+def test_missing_gradbook_lite_is_reported(browser, site_server: str) -> None:
+    cp = open_page(browser, site_server + PLAYGROUND["en"], "en", block="**/gradbook_lite-*.whl")
+    try:
+        assert cp.run(0) == "error"
+        err = cp.stderr(0)
+        assert "Python could not start" in err and "gradbook-lite" in err
+        assert cp.kernel("state") == "failed"
+        assert cp.guard.foreign == []
     finally:
         cp.page.context.close()
 

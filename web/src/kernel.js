@@ -105,6 +105,7 @@ export class Kernel {
     switch (message.type) {
       case "ready":
         this.state = "ready";
+        this.timings = message.timings; // startup cost, read by the browser tests
         this.emitStatus();
         this.pump();
         break;

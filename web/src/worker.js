@@ -1,6 +1,6 @@
 // The Python side of the cells: a module Web Worker that owns one Pyodide interpreter.
 // Protocol (page -> worker): {type: "init", interruptBuffer?}, {type: "run", id, code, filename}.
-// Protocol (worker -> page): {type: "status", text}, {type: "ready"}, {type: "fatal", error},
+// Protocol (worker -> page): {type: "ready", timings}, {type: "fatal", error},
 //   {type: "out", id, stream, text}, {type: "chart", id, spec}, {type: "done", id, status, truncated}.
 import RUNNER_SOURCE from "./runner.py";
 
@@ -59,7 +59,7 @@ function postChart(specJson) {
 }
 
 async function init(message) {
-  post({ type: "status", text: "loading" });
+  const t0 = performance.now();
   const { loadPyodide } = await import(pyodideBase + "pyodide.mjs");
   pyodide = await loadPyodide({ indexURL: pyodideBase });
   pyodide.setStdout({ batched: (text) => write("stdout", text + "\n") });
@@ -68,6 +68,7 @@ async function init(message) {
     interruptBuffer = new Uint8Array(message.interruptBuffer);
     pyodide.setInterruptBuffer(interruptBuffer);
   }
+  const t1 = performance.now();
   // loadPackage only logs failures, so collect them and confirm by importing.
   const problems = [];
   await pyodide.loadPackage("gradbook-lite", {
@@ -86,7 +87,8 @@ async function init(message) {
   runCell = runnerGlobals.get("run_cell");
   const charts = pyodide.pyimport("gradbook.lite.charts");
   charts.set_sink(postChart);
-  post({ type: "ready" });
+  const t2 = performance.now();
+  post({ type: "ready", timings: { pyodideMs: t1 - t0, packagesMs: t2 - t1 } });
 }
 
 function run(message) {
