@@ -38,17 +38,22 @@ function logTick(v) {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(0) : String(+v.toPrecision(6));
 }
 
-// Log axes: label and grid only powers of ten, at most about eight of them.
-function logFilter(u, splits) {
-  const decades = splits.filter((v) => v > 0 && Number.isInteger(Math.round(Math.log10(v) * 1e6) / 1e6));
-  const step = Math.max(1, Math.ceil(decades.length / 8));
-  return splits.map((v) => {
-    if (!decades.includes(v)) return null;
-    return Math.round(Math.log10(v)) % step === 0 ? v : null;
-  });
+// Log axes: ticks and grid lines only at powers of ten, at most about eight of them.
+function logSplits(u, axisIdx, min, max) {
+  const lo = Math.ceil(Math.log10(min) - 1e-9);
+  const hi = Math.floor(Math.log10(max) + 1e-9);
+  const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
+  const splits = [];
+  for (let e = Math.ceil(lo / step) * step; e <= hi; e += step) splits.push(10 ** e);
+  return splits;
 }
 
-const LOG_AXIS = { values: (u, splits) => splits.map(logTick), filter: logFilter };
+// uPlot thins log-axis labels by mantissa; our splits are already sparse, so keep them all.
+const LOG_AXIS = {
+  splits: logSplits,
+  filter: (u, splits) => splits,
+  values: (u, splits) => splits.map(logTick),
+};
 
 function axis(label, colors, extra = {}) {
   return {
