@@ -59,7 +59,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(directory)): p.read_bytes()
         for p in sorted(directory.rglob("*"))
-        if p.is_file() and ".staging" not in p.parts and p.name != ".build.lock"
+        if p.is_file() and ".staging" not in p.parts and p.name != ".manifest.lock"
     }
 
 

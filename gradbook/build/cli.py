@@ -12,7 +12,6 @@ Exit status: 0 when every selected chapter is current or was rebuilt, 1 when a c
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import sys
 import time
@@ -23,7 +22,6 @@ from gradbook.build.progress import Progress
 from gradbook.build.runner import Job, Runner
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-LOCK_FILE = ".build.lock"
 DEFAULT_JOBS = 2  # measured: two single-threaded chapters on two cores
 
 
@@ -52,17 +50,6 @@ def out_root_for(root: Path, out: Path | None, quick: bool) -> Path:
     if quick and out == figures:
         raise SystemExit("--quick never writes into figures/: quick numbers must not be committed")
     return out
-
-
-def _lock(out_root: Path):
-    """One build per output directory at a time (released by the OS even on SIGKILL)."""
-    out_root.mkdir(parents=True, exist_ok=True)
-    handle = open(out_root / LOCK_FILE, "w")  # noqa: SIM115
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        raise SystemExit(f"another build is writing {out_root}; wait for it to finish") from None
-    return handle
 
 
 def plan(root: Path, out_root: Path, chapters, data, force: bool) -> tuple[list[Job], list[str]]:
@@ -125,27 +112,24 @@ def build(
 ) -> int:
     mode = "quick" if quick else "full"
     started = time.monotonic()
-    lock = _lock(out_root)
+    out_root.mkdir(parents=True, exist_ok=True)
+    publish.clean_stale_staging(out_root)
+    data = manifest.load(out_root, mode)
+    todo, current = plan(root, out_root, chapters, data, force)
+    where = _display(out_root)
+    print(f"gradbook figures ({mode}) -> {where}: chapters: {len(chapters)}, "
+          f"{len(todo)} to run, {len(current)} current", file=sys.stderr)  # fmt: skip
+    for job in todo:
+        print(f"  {job.chapter.slug}: {_summary(job.reasons)}", file=sys.stderr)
+    for slug in orphans(out_root, all_chapters, data):
+        print(f"  note: {slug} has outputs but no chapter source; left alone", file=sys.stderr)
+    if not todo:
+        return 0
+    progress = Progress(len(todo))
     try:
-        publish.clean_stale_staging(out_root)
-        data = manifest.load(out_root, mode)
-        todo, current = plan(root, out_root, chapters, data, force)
-        where = _display(out_root)
-        print(f"gradbook figures ({mode}) -> {where}: chapters: {len(chapters)}, "
-              f"{len(todo)} to run, {len(current)} current", file=sys.stderr)  # fmt: skip
-        for job in todo:
-            print(f"  {job.chapter.slug}: {_summary(job.reasons)}", file=sys.stderr)
-        for slug in orphans(out_root, all_chapters, data):
-            print(f"  note: {slug} has outputs but no chapter source; left alone", file=sys.stderr)
-        if not todo:
-            return 0
-        progress = Progress(len(todo))
-        try:
-            outcomes = Runner(root, out_root, quick, jobs, data).run(todo, progress)
-        finally:
-            progress.close()
+        outcomes = Runner(root, out_root, quick, jobs).run(todo, progress)
     finally:
-        lock.close()
+        progress.close()
     failed = [o for o in outcomes if not o.ok]
     for o in failed:
         log = _display(o.log) if o.log else "-"

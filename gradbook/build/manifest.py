@@ -7,7 +7,10 @@ figure, a stray file) makes it stale, so a build interrupted at any point is fin
 
 from __future__ import annotations
 
+import fcntl
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +18,16 @@ from gradbook.build.hashing import file_hash
 from gradbook.results import atomic_write_text
 
 NAME = "manifest.json"
+LOCK = ".manifest.lock"
 VERSION = 1
+
+
+@contextmanager
+def locked(out_root: Path) -> Iterator[None]:
+    """Serialise publishing into `out_root` across processes (the OS drops the lock on a kill)."""
+    with open(out_root / LOCK, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def empty(mode: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from gradbook.build import failure, manifest, publish
 from gradbook.build.discover import ChapterSource
@@ -80,12 +80,12 @@ def chapter_env(root: Path, staged: Path, error_file: Path, quick: bool) -> dict
 class Runner:
     """Runs jobs with bounded parallelism; publishes successes into `out_root`."""
 
-    def __init__(self, root: Path, out_root: Path, quick: bool, jobs: int, data: dict[str, Any]):
+    def __init__(self, root: Path, out_root: Path, quick: bool, jobs: int):
         self.root = root
         self.out_root = out_root
         self.quick = quick
+        self.mode = "quick" if quick else "full"
         self.jobs = max(1, jobs)
-        self.manifest = data
         self.logs = root / "build" / "logs" / ("quick" if quick else "full")
 
     def _launch(self, job: Job) -> _Running:
@@ -126,9 +126,11 @@ class Runner:
             shutil.rmtree(run.staged, ignore_errors=True)
             return Outcome(slug, False, seconds, fail, run.log)
         outputs = manifest.output_hashes(run.staged)
-        publish.swap_in(run.staged, self.out_root / slug)
-        self.manifest["chapters"][slug] = {"inputs": run.job.inputs, "outputs": outputs}
-        manifest.save(self.out_root, self.manifest)
+        with manifest.locked(self.out_root):  # another build may publish into the same directory
+            publish.swap_in(run.staged, self.out_root / slug)
+            data = manifest.load(self.out_root, self.mode)
+            data["chapters"][slug] = {"inputs": run.job.inputs, "outputs": outputs}
+            manifest.save(self.out_root, data)
         return Outcome(slug, True, seconds, None, run.log, sorted(outputs))
 
     def run(self, jobs: list[Job], progress: Progress) -> list[Outcome]:
