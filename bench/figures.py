@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,6 +32,7 @@ class BuildRun:
     """One `python -m gradbook.build` invocation: wall seconds, chapters run and their seconds."""
 
     seconds: float
+    cpu_seconds: float  # user + system time of the runner and every chapter process it ran
     ran: int
     chapters: dict[str, float]
     output: str
@@ -44,9 +46,12 @@ def build(root: Path, quick: bool = False, only: list[str] | None = None) -> Bui
     if only:
         cmd += ["--only", *only]
     env = {**os.environ, "PYTHONPATH": str(root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, done = timed(
         lambda: subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"figure build failed ({done.returncode}):\n{output[-3000:]}")
@@ -56,7 +61,7 @@ def build(root: Path, quick: bool = False, only: list[str] | None = None) -> Bui
         raise RuntimeError(
             f"no 'N to run' line in the runner's output (format changed?):\n{output}"
         )
-    return BuildRun(seconds, int(plan.group(1)), chapters, output)
+    return BuildRun(seconds, cpu, int(plan.group(1)), chapters, output)
 
 
 def out_dir(root: Path, quick: bool) -> Path:
@@ -82,6 +87,7 @@ def run(
 ) -> list[Measure]:
     """Clean, no-op and one-chapter-touched builds, `reps` times each, in one scratch copy of `repo`."""
     clean: list[float] = []
+    clean_cpu: list[float] = []
     per_chapter: dict[str, list[float]] = {}
     noop: list[float] = []
     touched: list[float] = []
@@ -94,6 +100,7 @@ def run(
             shutil.rmtree(out_dir(root, quick), ignore_errors=True)
             first = build(root, quick, only)
             clean.append(first.seconds)
+            clean_cpu.append(first.cpu_seconds)
             for slug, s in first.chapters.items():
                 per_chapter.setdefault(slug, []).append(s)
             again = build(root, quick, only)
@@ -116,6 +123,15 @@ def run(
             note=mode if quick else "",
         )
     ]
+    out.append(
+        Measure(
+            "figures.clean.cpu",
+            "  CPU time of that build (all processes)",
+            "s",
+            clean_cpu,
+            note="load-independent; / 2 cores = best wall time",
+        )
+    )
     for slug in sorted(per_chapter):
         out.append(
             Measure(

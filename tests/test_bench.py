@@ -84,6 +84,7 @@ def test_figures_clean_noop_and_touched_builds(tmp_path: Path) -> None:
     keys = [m["key"] for m in out]
     assert keys == [
         "figures.clean.total",
+        "figures.clean.cpu",
         "figures.clean.01_fine",
         "figures.noop",
         "figures.touched",
