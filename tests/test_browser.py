@@ -280,11 +280,17 @@ def test_reset_restores_the_original_code(pg: CellPage) -> None:
     assert pg.code(0) == "for depth in [1, 5, 10, 20]:\n    print(depth, 0.25 ** depth)"
 
 
-def test_page_keeps_responding_while_a_cell_runs(pg: CellPage) -> None:
-    code = "import time\nt = time.time()\nwhile time.time() - t < 4:\n    pass\nprint('slept')\n"
+def test_page_keeps_responding_and_output_streams_while_a_cell_runs(pg: CellPage) -> None:
+    code = (
+        "import time\nprint('started')\nt = time.time()\n"
+        "while time.time() - t < 4:\n    pass\nprint('slept')\n"
+    )
     pg.set_code(SCRATCH, code)
     pg.click(SCRATCH, "run")
     pg.wait_state(SCRATCH, ("running",))
+    # printed text shows up before the cell finishes
+    pg.cell(SCRATCH).locator(".pycell-stdout", has_text="started").wait_for(timeout=3_000)
+    assert pg.state(SCRATCH) == "running"
     start = time.perf_counter()
     assert pg.page.evaluate("() => 6 * 7") == 42
     pg.click(0, "reset")  # another cell's button still works
@@ -292,7 +298,21 @@ def test_page_keeps_responding_while_a_cell_runs(pg: CellPage) -> None:
     assert pg.state(SCRATCH) == "running"
     assert latency < 1.0, latency
     assert pg.wait_state(SCRATCH, ("done",)) == "done"
-    assert pg.output(SCRATCH).strip() == "slept"
+    assert pg.output(SCRATCH).split() == ["started", "slept"]
+
+
+def test_charts_are_redrawn_for_the_dark_scheme(pg: CellPage) -> None:
+    chart = pg.cell(1).locator(".pycell-chart")
+    assert chart.locator(".uplot").count() == 1
+    chart.locator(".uplot").evaluate("el => { window.__plotBefore = el; }")
+    pg.page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    pg.page.wait_for_function(
+        "() => { const p = document.querySelectorAll('.pycell')[1].querySelector('.uplot');"
+        " return p && p !== window.__plotBefore; }"
+    )
+    assert chart.locator(".uplot").count() == 1
+    assert len(chart.locator(".u-legend .u-label").all_inner_texts()) == 4
+    pg.page.evaluate("document.body.setAttribute('data-md-color-scheme', 'default')")
 
 
 def test_megabyte_of_output_is_truncated(pg: CellPage) -> None:

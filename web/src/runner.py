@@ -12,6 +12,12 @@ from pyodide.code import eval_code
 
 NAMESPACE: dict = {"__name__": "__main__"}
 
+# Pyodide's stdout is not a tty, so Python would hold printed lines in an 8 kB buffer until the cell
+# ends; line buffering hands every line to the worker at once, so progress shows while code runs.
+for _stream in (sys.stdout, sys.stderr):
+    if hasattr(_stream, "reconfigure"):
+        _stream.reconfigure(line_buffering=True)
+
 
 def _register_source(filename: str, source: str) -> None:
     """Let tracebacks quote the reader's lines, as they would for a file on disk."""

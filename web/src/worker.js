@@ -6,7 +6,9 @@ import RUNNER_SOURCE from "./runner.py";
 
 // Output beyond this many characters per run is dropped here, so a huge print never reaches the page.
 const OUTPUT_CAP = 200_000;
-// Streamed output is posted at most this often (ms) or when this many characters are waiting.
+// Streamed output: a write after a quiet spell of FLUSH_MS is posted at once; a fast burst is posted
+// every FLUSH_MS or FLUSH_CHARS. (A blocked worker has no timers, so the tail of a burst waits for
+// the next write or the end of the cell.)
 const FLUSH_MS = 50;
 const FLUSH_CHARS = 16_384;
 
@@ -98,7 +100,7 @@ function run(message) {
     truncated: false,
     pending: [],
     pendingChars: 0,
-    lastFlush: performance.now(),
+    lastFlush: -Infinity,
   };
   if (interruptBuffer) interruptBuffer[0] = 0;
   let status;
