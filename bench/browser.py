@@ -256,6 +256,29 @@ def startup(profile, base: str, served: Served, url: str, reps: int) -> list[Mea
     ]
 
 
+def stop_when_isolated(profile, base: str, url: str, reps: int) -> list[Measure]:
+    """Stop-to-ready on a cross-origin-isolated page, where Stop interrupts Python in place."""
+    with profile() as context:
+        page = context.pages[0] if context.pages else context.new_page()
+        open_cells(page, base + url)
+        if not page.evaluate("window.crossOriginIsolated"):
+            raise RuntimeError("the page is not cross-origin isolated despite COOP/COEP")
+        page.evaluate(JS_RUN_TO_OUTPUT, [0, FIRST_OUTPUT_CODE, "first output", TIMEOUT_MS])
+        runs = [
+            page.evaluate(JS_STOP_TO_READY, [0, SPIN_CODE, READY_CODE, "ready again", TIMEOUT_MS])
+            / 1000
+            for _ in range(reps)
+        ]
+    return [
+        Measure(
+            "browser.stop_to_ready.isolated",
+            "  the same with COOP/COEP headers (interrupt, no restart)",
+            "s",
+            runs,
+        )
+    ]
+
+
 def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Measure]:
     """The first cell of a page, timed in Pyodide and in CPython, alternating; ratio per pair."""
     with profile() as context:
@@ -299,9 +322,11 @@ def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measu
     if not pages:
         raise RuntimeError(f"no chapter page with cells in {site_dir}")
     first_slug = next(iter(pages))
-    out: list[Measure] = []
     with serve(site_dir) as (base, served), browsers() as profile:
-        out += startup(profile, base, served, pages[first_slug], reps)
-        for slug, url in pages.items():
-            out += compute_ratio(profile, base, url, slug, reps)
-    return out
+        start = startup(profile, base, served, pages[first_slug], reps)
+        with serve(site_dir, isolated=True) as (isolated_base, _):
+            isolated = stop_when_isolated(profile, isolated_base, pages[first_slug], reps)
+        ratios = [
+            m for slug, url in pages.items() for m in compute_ratio(profile, base, url, slug, reps)
+        ]
+    return start[:3] + isolated + start[3:] + ratios

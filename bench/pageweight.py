@@ -1,7 +1,8 @@
 """What a built page makes the browser fetch before any cell runs: the HTML, and the CSS, JS,
 images and fonts it references (CSS `url()`/`@import` and JS static imports followed), Pyodide excluded.
 
-A static reading of the built files, so it is exact and needs no browser; anything a script
+A static reading of the built files, so it needs no browser and is an upper bound: every image and
+every declared font counts (one format each), whether or not the page shows it. What a script
 fetches later (Pyodide, the search index) is measured in the browser part instead.
 """
 
@@ -13,6 +14,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 JS_IMPORT = re.compile(
     r"""(?:^|[;\s}])import\s*(?:[\w*{}\s,$]+\s*from\s*)?['"]([^'"]+)['"]""", re.MULTILINE
@@ -85,10 +87,20 @@ def _under_pyodide(path: Path, site: Path) -> bool:
     return path.is_relative_to(site) and PYODIDE_DIR in path.relative_to(site).parts
 
 
+def _css_urls(text: str) -> list[str]:
+    """URLs a stylesheet makes the browser fetch. Of an @font-face's `src` list a browser fetches
+    one format (the first it supports: woff2 in every current browser), so only the first counts."""
+    urls = []
+    for block in FONT_FACE.findall(text):
+        first = CSS_URL.search(block)
+        if first:
+            urls.append(first.group(1) or first.group(2))
+    return urls + [a or b for a, b in CSS_URL.findall(FONT_FACE.sub("", text))]
+
+
 def _children(path: Path) -> list[str]:
     if path.suffix == ".css":
-        text = path.read_text(encoding="utf-8", errors="replace")
-        return [a or b for a, b in CSS_URL.findall(text)]
+        return _css_urls(path.read_text(encoding="utf-8", errors="replace"))
     if path.suffix in (".js", ".mjs"):
         text = path.read_text(encoding="utf-8", errors="replace")
         return [u for u in JS_IMPORT.findall(text) if u.startswith((".", "/"))]

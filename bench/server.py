@@ -37,6 +37,7 @@ class Served:
 
 class _Handler(SimpleHTTPRequestHandler):
     served: Served
+    isolated: bool = False
     extensions_map = {
         **SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
@@ -52,6 +53,9 @@ class _Handler(SimpleHTTPRequestHandler):
         # What a typical static host sends (GitHub Pages: max-age=600): a reload within ten
         # minutes is served from the browser cache.
         self.send_header("Cache-Control", "max-age=600")
+        if self.isolated:  # cross-origin isolation: lets a cell be interrupted in place
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         super().end_headers()
 
     def copyfile(self, source, outputfile) -> None:  # type: ignore[override]
@@ -64,10 +68,13 @@ class _Handler(SimpleHTTPRequestHandler):
 
 
 @contextmanager
-def serve(root: Path) -> Iterator[tuple[str, Served]]:
-    """Serve `root` on a free port; yield (base URL ending in '/', byte counter)."""
+def serve(root: Path, isolated: bool = False) -> Iterator[tuple[str, Served]]:
+    """Serve `root` on a free port; yield (base URL ending in '/', byte counter).
+
+    `isolated` adds the COOP/COEP headers that make the page cross-origin isolated (a host must
+    be configured for that; plain static hosting is not)."""
     served = Served()
-    handler = type("Handler", (_Handler,), {"served": served})
+    handler = type("Handler", (_Handler,), {"served": served, "isolated": isolated})
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

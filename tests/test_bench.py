@@ -166,3 +166,17 @@ def test_browser_measures_on_the_built_site(built_site: Path) -> None:
     } <= set(by_key)
     assert by_key["browser.bytes.pyodide"]["median"] > 1, "a first Run downloads Pyodide"
     assert by_key["browser.bytes.warm"]["median"] < 0.5, "a reload is served from the cache"
+
+
+def test_page_weight_counts_one_format_per_font_face(tmp_path: Path) -> None:
+    s = tmp_path / "site"
+    (s / "fonts").mkdir(parents=True)
+    for name in ("a.woff2", "a.woff", "a.ttf", "icon.png"):
+        (s / "fonts" / name).write_bytes(b"x" * 100)
+    (s / "style.css").write_text(
+        "@font-face{font-family:A;src:url(fonts/a.woff2) format('woff2'),"
+        "url(fonts/a.woff) format('woff'),url(fonts/a.ttf)}\n.i{background:url(fonts/icon.png)}"
+    )
+    (s / "index.html").write_text('<link rel="stylesheet" href="style.css">')
+    names = sorted(p.name for p in page_weight(s / "index.html", s).files)
+    assert names == ["a.woff2", "icon.png", "index.html", "style.css"]
