@@ -60,11 +60,99 @@ def text_table(results: list[dict[str, Any]]) -> str:
     return "\n".join([line(COLUMNS), line(tuple("-" * w for w in widths)), *map(line, body)])
 
 
-def markdown_table(results: list[dict[str, Any]]) -> str:
-    """The same table in Markdown, for the README and the docs page."""
-    out = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    out += ["| " + " | ".join(r) + " |" for r in rows(results)]
+def markdown_table(results: list[dict[str, Any]], lang: str = "en") -> str:
+    """The same table in Markdown, for the README and the docs pages."""
+    columns = ZH_COLUMNS if lang == "zh" else COLUMNS
+    body = rows(localized(results, lang))
+    if lang == "zh":
+        body = [(*r[:-1], ZH_STATUS.get(r[-1], r[-1])) for r in body]
+    cell = lambda text: text.replace("|", "\\|").strip()  # noqa: E731
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(cell(c) for c in r) + " |" for r in body]
     return "\n".join(out)
+
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def summary_line(doc: dict[str, Any], lang: str = "en") -> str:
+    """When and on what the numbers were measured."""
+    env = doc["environment"]
+    load = f"{env['load_avg_1m']:.1f} -> {env.get('load_avg_1m_end', env['load_avg_1m']):.1f}"
+    if lang == "zh":
+        return (
+            f"测量于 {doc['date']}（提交 `{env['commit']}`，每项重复 {doc['reps']} 次，"
+            f"{env['cpu_count']} 核，1 分钟平均负载 {load}）。"
+        )
+    return (
+        f"Measured on {doc['date']} (commit `{env['commit']}`, {doc['reps']} repetitions of each "
+        f"measure, {env['cpu_count']} cores, 1-minute load average {load})."
+    )
+
+
+def update_block(path: Path, doc: dict[str, Any], lang: str = "en", data_link: str = "") -> None:
+    """Replace the text between the bench markers in `path` with this run's table (and a link to
+    its JSON, if given)."""
+    text = path.read_text(encoding="utf-8")
+    if START not in text or END not in text:
+        raise ValueError(f"{path} has no {START} ... {END} block")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    link = ""
+    if data_link:
+        name = data_link.rsplit("/", 1)[-1]
+        words = "每次重复的原始数据" if lang == "zh" else "Every repetition's raw numbers"
+        link = f"\n\n{words}: [{name}]({data_link})"
+    table = markdown_table(doc["results"], lang)
+    block = f"{START}\n{summary_line(doc, lang)}\n\n{table}{link}\n{END}"
+    path.write_text(head + block + tail, encoding="utf-8")
+
+
+# Chinese labels for the docs page, by key (a trailing "." matches every key that starts so).
+ZH_LABELS = {
+    "figures.clean.total": "make figures，从零构建，全部章节",
+    "figures.clean.cpu": "  该次构建的 CPU 时间（所有进程）",
+    "figures.clean.": "  章节 {rest}",
+    "figures.noop": "make figures，没有任何改动",
+    "figures.touched": "make figures，修改一个章节之后",
+    "site.mkdocs_build": "mkdocs build，英文 + 中文",
+    "site.size": "构建出的站点大小",
+    "site.pyodide_dir": "站点中的 Pyodide 目录",
+    "site.page.": "页面 {rest}（不含 Pyodide）",
+    "browser.first_output.cold": "点击运行到第一行输出，冷缓存",
+    "browser.first_output.warm": "点击运行到第一行输出，热缓存（刷新）",
+    "browser.stop_to_ready": "停止 `while True: pass` 到再次运行有输出",
+    "browser.stop_to_ready.isolated": "  同上，带 COOP/COEP 头（中断，不重启）",
+    "browser.bytes.pyodide": "第一次运行下载的 Pyodide",
+    "browser.bytes.page": "页面与单元格前端的下载量（冷缓存）",
+    "browser.bytes.warm": "刷新后再次下载的量（热缓存）",
+    "browser.ratio.": "{rest} 第 1 个单元格：Pyodide / CPython",
+    "probes.plain": "普通 torch 训练循环",
+    "probes.fit": "gradbook.train.fit，不带探针",
+    "probes.probed": "在 probes.grad_norms 中运行 fit",
+    "probes.fit_overhead": "fit / 普通循环",
+    "probes.probe_overhead": "带探针的 fit / fit",
+    "probes.overhead": "探针开销（带探针的 fit / 普通循环）",
+}
+ZH_COLUMNS = ("测量项", "中位数", "最小", "最大", "目标", "结果")
+ZH_STATUS = {"met": "达标", "NOT MET": "未达标", "": ""}
+
+
+def zh_label(key: str) -> str | None:
+    """The Chinese label of a measure key, or None if there is none."""
+    if key in ZH_LABELS:
+        return ZH_LABELS[key]
+    for prefix, template in ZH_LABELS.items():
+        if prefix.endswith(".") and key.startswith(prefix):
+            return template.format(rest=key[len(prefix) :])
+    return None
+
+
+def localized(results: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Results with labels in `lang` (notes kept as they are: file names and settings)."""
+    if lang != "zh":
+        return results
+    return [{**m, "label": zh_label(m["key"]) or m["label"]} for m in results]
 
 
 def environment() -> dict[str, Any]:
@@ -110,12 +198,32 @@ def write(doc: dict, out_dir: Path = BENCH_DIR) -> list[Path]:
     return paths
 
 
+REPO = BENCH_DIR.parent
+DOCS_PAGES = {"en": REPO / "docs" / "benchmarks.en.md", "zh": REPO / "docs" / "benchmarks.zh.md"}
+DOCS_DATA = REPO / "docs" / "assets" / "benchmarks"
+
+
+def publish(doc: dict[str, Any]) -> list[Path]:
+    """Put a run's table into the README and the docs pages, and its JSON next to them."""
+    DOCS_DATA.mkdir(parents=True, exist_ok=True)
+    dated = DOCS_DATA / f"results-{doc['date']}.json"
+    dated.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    update_block(REPO / "README.md", doc, "en", dated.relative_to(REPO).as_posix())
+    for lang, page in DOCS_PAGES.items():
+        update_block(page, doc, lang, dated.relative_to(page.parent).as_posix())
+    return [REPO / "README.md", *DOCS_PAGES.values(), dated]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m bench.report [FILE] [--markdown]`: print saved results again."""
+    """`python -m bench.report [FILE] [--markdown|--publish]`: print saved results again, or put
+    them into README.md and docs/benchmarks.*.md."""
     args = sys.argv[1:] if argv is None else argv
     markdown = "--markdown" in args
     files = [a for a in args if not a.startswith("--")] or [str(BENCH_DIR / "latest.json")]
     doc = json.loads(Path(files[0]).read_text(encoding="utf-8"))
+    if "--publish" in args:
+        print("updated: " + ", ".join(str(p.relative_to(REPO)) for p in publish(doc)))
+        return 0
     print(f"gradbook benchmarks, {doc['date']} (commit {doc['environment'].get('commit', '?')})")
     table = markdown_table if markdown else text_table
     print(table(doc["results"]))

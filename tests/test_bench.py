@@ -180,3 +180,21 @@ def test_page_weight_counts_one_format_per_font_face(tmp_path: Path) -> None:
     (s / "index.html").write_text('<link rel="stylesheet" href="style.css">')
     names = sorted(p.name for p in page_weight(s / "index.html", s).files)
     assert names == ["a.woff2", "icon.png", "index.html", "style.css"]
+
+
+def test_update_block_replaces_only_the_marked_table(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    doc = report.document(
+        [Measure("site.size", "built site size", "MB", [3.0], Target(25.0))],
+        1,
+        datetime(2026, 1, 2, tzinfo=UTC),
+        report.environment(),
+    )
+    page = tmp_path / "page.md"
+    page.write_text(f"# Title\n\n{report.START}\nold\n{report.END}\n\nafter\n", encoding="utf-8")
+    report.update_block(page, doc, "zh", "assets/r.json")
+    text = page.read_text(encoding="utf-8")
+    assert text.startswith("# Title\n\n") and text.endswith("\n\nafter\n")
+    assert "old" not in text and "2026-01-02" in text
+    assert "构建出的站点大小" in text and "达标" in text and "(assets/r.json)" in text
