@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from gradbook import data, probes
 from gradbook.chapter import Chapter
 from gradbook.nets import MLP
-from gradbook.plot import color
+from gradbook.plot import PALETTE, color
 from gradbook.train import evaluate, fit
 
 ch = Chapter.start(__file__)
@@ -86,8 +86,10 @@ def draw_act_std(fig, tr):
         "kaiming": tr("He (Kaiming)", "He（Kaiming）"),
         "orthogonal": tr("orthogonal, gain √2", "正交，增益 √2"),
     }
-    for i, (s, stds) in enumerate(act_std.items()):
-        ax.plot(layers, stds, label=names[s], color=color(s, i), marker="o", markersize=2.5)
+    colors = {"naive": PALETTE[3], "pytorch_default": PALETTE[4], "orthogonal": PALETTE[0]}
+    for s, stds in act_std.items():
+        ax.plot(layers, stds, label=names[s], color=colors.get(s, color(s)), marker="o",
+                markersize=2.5, linestyle="--" if s == "orthogonal" else "-")  # fmt: skip
     ax.set_yscale("log")
     ax.set_xlabel(tr("layer", "层"))
     ax.set_ylabel(tr("std of pre-activation", "预激活的标准差"))

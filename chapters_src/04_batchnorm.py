@@ -166,7 +166,14 @@ for name, bn in VARIANTS.items():
             losses.append(None)
     final_loss_by_lr[name] = losses
 ch.results["learning_rates"] = sw["lrs"]
+ch.results["lr_sweep_size"] = len(sw["lrs"])
 ch.results["final_loss_by_lr"] = final_loss_by_lr
+best = {
+    k: min((v, lr) for lr, v in zip(sw["lrs"], losses, strict=True) if v is not None)
+    for k, losses in final_loss_by_lr.items()
+}
+ch.results["best_lr"] = {k: lr for k, (_, lr) in best.items()}
+ch.results["best_final_loss"] = {k: v for k, (v, _) in best.items()}
 # The learning rates at which a run ends below a loss of 0.1: BN widens this window.
 ch.results["good_lr_count"] = {
     k: sum(1 for v in losses if v is not None and v < 0.1) for k, losses in final_loss_by_lr.items()

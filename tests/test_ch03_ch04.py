@@ -1,0 +1,67 @@
+"""Chapters 03 (initialisation) and 04 (batch norm) in quick mode: same code path, fewer steps.
+
+Runs both modules through the real figure runner into a scratch directory and checks what the
+prose relies on: every required key, both figure languages, and the effects that hold even after a
+few steps (the variance argument at init does not need training at all).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHAPTERS = ("03_initialization", "04_batchnorm")
+
+
+@pytest.fixture(scope="module")
+def quick_results(tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("quick")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradbook.build", "--quick", "--out", str(out), "--only", *CHAPTERS],
+        cwd=REPO, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = {c: json.loads((out / c / "results.json").read_text()) for c in CHAPTERS}
+    for c in CHAPTERS:
+        names = {p.name for p in (out / c).glob("*.svg")}
+        stems = {n.split(".")[0] for n in names}
+        assert {f"{s}.{lang}.svg" for s in stems for lang in ("en", "zh")} == names
+    return results
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_signal_follows_the_variance_argument(quick_results) -> None:
+    r = quick_results["03_initialization"]["act_std_ratio"]
+    assert r["naive"] < r["pytorch_default"] < r["xavier"] < 1e-3
+    # He and orthogonal-with-gain keep the scale within the finite-width random walk
+    assert 0.2 < r["kaiming"] < 5 and 0.2 < r["orthogonal"] < 5
+    theory = quick_results["03_initialization"]["act_std_ratio_theory"]
+    for scheme in ("naive", "pytorch_default", "xavier"):
+        assert 0.2 < r[scheme] / theory[scheme] < 5
+
+
+def test_symmetry_and_backprop_variance(quick_results) -> None:
+    r = quick_results["03_initialization"]
+    assert r["distinct_hidden_units"] == {"constant": 1, "random": r["symmetry_hidden_width"]}
+    standard, xavier = r["backprop_grad_var_rel"]["standard"], r["backprop_grad_var_rel"]["xavier"]
+    assert standard[-1] == xavier[-1] == 1.0
+    assert standard[0] < 0.05 < xavier[0]
+
+
+def test_batchnorm_keeps_the_median_and_eval_mode_matters(quick_results) -> None:
+    r = quick_results["04_batchnorm"]
+    assert abs(r["median_drift"]["bn"]) < 0.1 < abs(r["median_drift"]["plain"])
+    assert len(r["percentiles"]["bn"]) == len(r["checkpoint_steps"])
+    assert all(p15 <= p50 <= p85 for p15, p50, p85 in r["percentiles"]["bn"])
+    pitfall = r["pitfall_acc"]
+    assert pitfall["train_mode_batch_2"] < pitfall["eval_mode"]
+    assert len(r["final_loss_by_lr"]["bn"]) == r["lr_sweep_size"]
