@@ -116,6 +116,7 @@ ZH_LABELS = {
     "figures.noop": "make figures，没有任何改动",
     "figures.touched": "make figures，修改一个章节之后",
     "site.mkdocs_build": "mkdocs build，英文 + 中文",
+    "site.mkdocs_build.first": "mkdocs build，英文 + 中文，全新克隆",
     "site.size": "构建出的站点大小",
     "site.pyodide_dir": "站点中的 Pyodide 目录",
     "site.page.": "页面 {rest}（不含 Pyodide）",

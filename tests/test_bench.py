@@ -198,3 +198,21 @@ def test_update_block_replaces_only_the_marked_table(tmp_path: Path) -> None:
     assert text.startswith("# Title\n\n") and text.endswith("\n\nafter\n")
     assert "old" not in text and "2026-01-02" in text
     assert "构建出的站点大小" in text and "达标" in text and "(assets/r.json)" in text
+
+
+def test_cell_is_timed_inside_python_in_a_fresh_namespace() -> None:
+    from bench import browser
+
+    source = "x = sum(i * i for i in range(20000))\nprint(x)"
+    seconds = browser.run_on_cpython(source)
+    assert 0 < seconds < 5
+    namespace: dict = {}
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(browser.timed_cell_code(source), namespace)
+    assert "x" not in namespace, "the cell runs in its own namespace"
+    assert str(sum(i * i for i in range(20000))) in out.getvalue()
+    assert browser.elapsed(out.getvalue()) > 0
