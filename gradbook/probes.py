@@ -59,32 +59,65 @@ def layer_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 
 
 class GradNorms:
-    """Per-layer gradient norms, one entry per backward pass (`history`), newest last."""
+    """Per-layer gradient norms, one entry per backward pass (`history`), newest last.
 
-    def __init__(self, model: nn.Module) -> None:
+    During backward the hooks only collect the gradient tensors; when the backward pass ends, one
+    batched call computes all their norms. That keeps the probe's cost to a few percent of a step
+    (the per-tensor norm calls were the expensive part) and reads the gradients before anything,
+    such as clipping, can modify them in place.
+    """
+
+    def __init__(self, model: nn.Module, every: int = 1) -> None:
         self.model = model
         self.points = probe_points(model)
         self.weights = layer_weights(model)
-        self._pre: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
-        self._weight: dict[str, list[torch.Tensor]] = {name: [] for name in self.weights}
+        self.every = every
+        self._forwards = 0  # forward passes with gradients seen
+        self._active = True  # whether this pass is recorded
+        self._pending: list[tuple[str, str, torch.Tensor]] = []
+        self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
     def _attach(self) -> None:
         for name, module in self.points.items():
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
         for name, weight in self.weights.items():
-            store = self._weight[name]
-            self._handles.append(weight.register_hook(lambda g, s=store: s.append(g.norm())))
+            self._handles.append(weight.register_hook(self._collector("weight", name)))
+
+    def _collector(self, kind: str, name: str) -> Callable[[torch.Tensor], None]:
+        def collect(grad: torch.Tensor) -> None:
+            if not self._active:
+                return
+            if not self._pending:  # first gradient of this backward pass
+                torch.autograd.Variable._execution_engine.queue_callback(self._flush)
+            self._pending.append((kind, name, grad))
+
+        return collect
 
     def _forward_hook(self, name: str) -> Callable:
-        store = self._pre[name]
+        collect = self._collector("pre_activation", name)
+        first = name == next(iter(self.points))
 
         def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
             z = inputs[0]
-            if z.requires_grad:  # a tensor hook fires when dLoss/dz is computed in backward
-                z.register_hook(lambda g: store.append(g.norm()))
+            if not z.requires_grad:
+                return
+            if first:  # a new forward pass: is it one we record?
+                self._active = self._forwards % self.every == 0
+                self._forwards += 1
+            if self._active:  # a tensor hook fires when dLoss/dz is computed in backward
+                z.register_hook(collect)
 
         return hook
+
+    def _flush(self) -> None:
+        """End of a backward pass: all norms in one call, stored as one tensor."""
+        if not self._pending:
+            return
+        keys = tuple((kind, name) for kind, name, _ in self._pending)
+        norms = torch.stack(torch._foreach_norm([g for _, _, g in self._pending]))
+        self._records.append((keys, norms))
+        self._pending = []
 
     def remove(self) -> None:
         for handle in self._handles:
@@ -93,33 +126,47 @@ class GradNorms:
 
     def clear(self) -> None:
         """Forget the recorded history (hooks stay installed)."""
-        for store in (*self._pre.values(), *self._weight.values()):
-            store.clear()
+        self._records.clear()
 
-    @staticmethod
-    def _last(stores: dict[str, list[torch.Tensor]]) -> dict[str, float]:
-        return {name: float(s[-1]) for name, s in stores.items() if s}
+    def _names(self, kind: str) -> list[str]:
+        return list(self.points if kind == "pre_activation" else self.weights)
+
+    def history(self, kind: str = "pre_activation") -> dict[str, list[float]]:
+        """Every recorded norm: layer -> list over backward passes; kind is pre_activation or weight."""
+        out: dict[str, list[float]] = {name: [] for name in self._names(kind)}
+        for keys, norms in self._records:
+            for (k, name), value in zip(keys, norms.tolist(), strict=True):
+                if k == kind:
+                    out[name].append(value)
+        return out
+
+    def _last(self, kind: str) -> dict[str, float]:
+        for keys, norms in reversed(self._records):
+            values = {
+                name: v for (k, name), v in zip(keys, norms.tolist(), strict=True) if k == kind
+            }
+            if values:
+                return {name: values[name] for name in self._names(kind) if name in values}
+        return {}
 
     @property
     def pre_activation(self) -> dict[str, float]:
         """||dLoss/dz|| per layer (z = pre-activation, over the whole batch) of the last backward."""
-        return self._last(self._pre)
+        return self._last("pre_activation")
 
     @property
     def weight(self) -> dict[str, float]:
         """||dLoss/dW|| per layer of the last backward."""
-        return self._last(self._weight)
-
-    def history(self, kind: str = "pre_activation") -> dict[str, list[float]]:
-        """Every recorded norm: layer -> list over backward passes; kind is pre_activation or weight."""
-        stores = self._pre if kind == "pre_activation" else self._weight
-        return {name: torch.stack(s).tolist() if s else [] for name, s in stores.items()}
+        return self._last("weight")
 
 
 @contextmanager
-def grad_norms(model: nn.Module) -> Iterator[GradNorms]:
-    """Record per-layer gradient norms of pre-activations and weights during backward passes."""
-    probe = GradNorms(model)
+def grad_norms(model: nn.Module, every: int = 1) -> Iterator[GradNorms]:
+    """Record per-layer gradient norms of pre-activations and weights during backward passes.
+
+    every: record one forward/backward pass in `every` (1 = all); the others cost almost nothing.
+    """
+    probe = GradNorms(model, every)
     probe._attach()
     try:
         yield probe

@@ -1,9 +1,13 @@
 """A small, explicit training loop with the guard rails the book talks about.
 
 `fit` runs minibatch SGD or Adam, optionally clips gradients (by global norm or by value), records a
-loss curve at intervals and stops with a `NonFiniteError` the moment the loss, a gradient or a weight
-stops being a finite number, naming the step and where it happened. Steps count from 1: step t is the
-t-th parameter update.
+loss curve at intervals and stops with a `NonFiniteError` as soon as the loss, a gradient or a weight
+stops being a finite number, naming the step that did it and where it happened. Steps count from 1:
+step t is the t-th parameter update.
+
+Checking costs one test per step: a bad gradient or weight at step t makes the loss at step t + 1
+non-finite, and at that moment the gradients of step t are still in `.grad`, so the culprit can be
+named after the fact without scanning every tensor at every step.
 """
 
 from __future__ import annotations
@@ -121,6 +125,27 @@ def locate_nonfinite_forward(model: nn.Module, x: torch.Tensor, out_to_loss: Cal
     return "unknown"
 
 
+def _diagnose(
+    model: nn.Module,
+    named: list[tuple[str, torch.Tensor]],
+    step: int,
+    xb: torch.Tensor,
+    out_to_loss: Callable | None,
+    loss: torch.Tensor | None,
+) -> NonFiniteError:
+    """Explain a non-finite loss at `step` (or non-finite weights after the last step)."""
+    bad_weight = _first_nonfinite(named)
+    if bad_weight is not None:
+        # the update of the previous step broke a weight: through its gradient or otherwise
+        grads = [(n, p.grad) for n, p in reversed(named)]  # backward runs from the output
+        bad_grad = _first_nonfinite(grads)
+        if bad_grad is not None:
+            return NonFiniteError(step - 1, "grad", bad_grad, "gradient computed at that step")
+        return NonFiniteError(step - 1, "weight", bad_weight, "weight after that step's update")
+    where = locate_nonfinite_forward(model, xb, out_to_loss)
+    return NonFiniteError(step, "loss", where, f"loss = {float(loss.detach())}")
+
+
 def _batches(n: int, batch_size: int, generator: torch.Generator | None):
     """Endless minibatch indices: a fresh random permutation per epoch."""
     while True:
@@ -159,8 +184,8 @@ def fit(
         if isinstance(optimizer, torch.optim.Optimizer)
         else make_optimizer(model, optimizer, lr, momentum, weight_decay)
     )
-    params = [p for p in model.parameters() if p.requires_grad]
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    params = [p for _, p in named]
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     batch_size = min(batch_size, len(x))
     history = History()
@@ -179,29 +204,22 @@ def fit(
         idx = next(batches)
         xb, yb = x[idx], y[idx]
         loss = loss_fn(model(xb), yb)
+        # One cheap test per step: a non-finite gradient or weight from step t makes the loss of
+        # step t + 1 non-finite, and the gradients of step t are still in .grad to be examined.
         if check_finite and not bool(torch.isfinite(loss)):
-            where = locate_nonfinite_forward(model, xb, lambda out, yb=yb: loss_fn(out, yb))
-            raise NonFiniteError(step, "loss", where, f"loss = {float(loss)}")
+            raise _diagnose(model, named, step, xb, lambda out, yb=yb: loss_fn(out, yb), loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if clip_value is not None:
             nn.utils.clip_grad_value_(params, clip_value)
         if clip_norm is not None:
-            total = nn.utils.clip_grad_norm_(params, clip_norm)
-        elif check_finite:
-            total = nn.utils.get_total_norm([p.grad for p in params if p.grad is not None])
-        if check_finite and not bool(torch.isfinite(total)):
-            # backward runs from the loss towards the input: the first bad gradient is the
-            # one nearest the output
-            where = _first_nonfinite([(n, p.grad) for n, p in reversed(named)]) or "unknown"
-            raise NonFiniteError(step, "grad", where, f"gradient norm = {float(total)}")
+            nn.utils.clip_grad_norm_(params, clip_norm)
         opt.step()
         if on_step is not None:
             on_step(step, model)
-        if check_finite and not bool(torch.isfinite(nn.utils.get_total_norm(params))):
-            where = _first_nonfinite(named) or "unknown"
-            raise NonFiniteError(step, "weight", where)
         running.append(loss.detach())
         if step % log_every == 0 or step == steps:
             record(step, running)
+    if check_finite and steps > 0 and _first_nonfinite(named) is not None:
+        raise _diagnose(model, named, steps + 1, x[:1], None, None)
     return history

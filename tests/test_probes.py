@@ -89,3 +89,22 @@ def test_fallback_for_plain_modules():
     with probes.grad_norms(seq) as g:
         seq(torch.randn(2, 3)).sum().backward()
     assert list(g.pre_activation) == ["1"] and list(g.weight) == ["0", "2"]
+
+
+def test_every_records_one_pass_in_k():
+    net = _net()
+    with probes.grad_norms(net, every=3) as g:
+        for _ in range(7):
+            net(torch.randn(4, 5)).sum().backward()
+    assert all(len(v) == 3 for v in g.history().values())  # passes 0, 3, 6
+    assert all(len(v) == 3 for v in g.history("weight").values())
+
+
+def test_probe_reads_gradients_before_clipping():
+    net = _net()
+    x = torch.randn(11, 5)
+    _, weight = _by_hand(net, x)
+    with probes.grad_norms(net) as g:
+        net(x).pow(2).sum().backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1e-6)
+    assert g.weight["hidden1"] == pytest.approx(weight["hidden1"], rel=1e-6)
