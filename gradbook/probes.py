@@ -180,6 +180,8 @@ class ActStats:
 
     mean: float
     std: float
+    #: mean over units of each unit's std across inputs; near 0: every input gets the same value
+    spread: float
     percentiles: dict[float, float]
     #: share of units that were never positive on any input seen (a dead ReLU unit)
     dead_fraction: float
@@ -198,6 +200,7 @@ def _summarise(chunks: list[torch.Tensor], percentiles: Sequence[float]) -> ActS
     return ActStats(
         mean=float(values.mean()),
         std=float(values.std()),
+        spread=float(values.std(dim=0).mean()) if len(values) > 1 else 0.0,
         percentiles={p: float(q) for p, q in zip(percentiles, qs, strict=True)},
         dead_fraction=float(1 - fired.double().mean()),
     )

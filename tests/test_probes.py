@@ -80,6 +80,7 @@ def test_activation_stats_and_dead_units():
     assert post.dead_fraction == 0.5  # the units with negative bias never fire
     assert post.percentiles[0] == 0 and post.percentiles[100] == 3
     assert post.mean == pytest.approx(1.0)  # (0 + 1 + 0 + 3) / 4
+    assert post.spread == 0  # zero weights: every input gets the same output
     assert a.pre["hidden1"].percentiles[0] == -2
     assert probes.dead_fraction(net, x) == {"hidden1": 0.5}
 
