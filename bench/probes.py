@@ -1,8 +1,9 @@
 """What gradbook's probes cost: a plain torch training loop against the same training done the way
 chapters do it (`gradbook.train.fit`, inside `probes.grad_norms`).
 
-Three variants run in turn within each repetition (plain, fit, fit + probes), so that a change in
-machine load hits all alike; ratios are taken within a repetition, then their median reported.
+Four variants run in turn within each repetition (plain, fit, fit + probes every step, fit + probes
+every tenth step), so that a change in machine load hits all alike; ratios are taken within a
+repetition, then their median reported.
 Torch runs on one thread, as chapters do (`threads = 1` is the chapter default), and the clock is
 the process's CPU time: on a machine shared with other work, wall time measures the neighbours.
 """
@@ -47,10 +48,18 @@ def probed_fit(model: nn.Module, split: data.Split, steps: int, batch: int) -> N
     g.history()
 
 
+def sampled_fit(model: nn.Module, split: data.Split, steps: int, batch: int) -> None:
+    """The same, recording one step in ten (`grad_norms(model, every=10)`)."""
+    with probes.grad_norms(model, every=10) as g:
+        gradbook_fit(model, split, steps, batch)
+    g.history()
+
+
 VARIANTS: dict[str, Callable[[nn.Module, data.Split, int, int], None]] = {
     "plain": plain_loop,
     "fit": gradbook_fit,
     "probed": probed_fit,
+    "sampled": sampled_fit,
 }
 
 
@@ -94,5 +103,11 @@ def run(
             "x",
             ratio("plain", "probed"),
             targets.PROBES_OVERHEAD,
+        ),
+        Measure(
+            "probes.overhead_every10",
+            "  the same, recording every 10th step",
+            "x",
+            ratio("plain", "sampled"),
         ),
     ]

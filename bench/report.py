@@ -134,6 +134,7 @@ ZH_LABELS = {
     "probes.fit_overhead": "fit / 普通循环",
     "probes.probe_overhead": "带探针的 fit / fit",
     "probes.overhead": "探针开销（带探针的 fit / 普通循环）",
+    "probes.overhead_every10": "  同上，每 10 步记录一次",
 }
 ZH_COLUMNS = ("测量项", "中位数", "最小", "最大", "目标", "结果")
 ZH_STATUS = {"met": "达标", "NOT MET": "未达标", "": ""}
