@@ -135,7 +135,7 @@ def test_mkdocs_build_is_timed(tmp_path: Path) -> None:
 
 
 def test_probes_overhead_runs_all_variants() -> None:
-    out = check_measures(probes.run(1, steps=3, batch=8, depth=2, width=8), 1)
+    out = check_measures(probes.run(1, steps=3, batch=8, depth=2, width=8, tries=1), 1)
     assert [m["key"] for m in out] == [
         "probes.plain",
         "probes.fit",
