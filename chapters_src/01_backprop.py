@@ -148,7 +148,9 @@ def draw_weight_grads(fig, tr):
     ax.set_xlabel(tr("training step", "训练步数"))
     ax.set_ylabel(r"$\|\partial L / \partial W\|$")
     ax.set_title(tr("Weight gradient norm during training", "训练过程中各层权重梯度的范数"))
-    ax.legend()
+    bottom, top = ax.get_ylim()
+    ax.set_ylim(bottom, top * 100)  # room for the legend above the curves
+    ax.legend(ncols=3, loc="upper center", fontsize=9)
 
 
 ch.figure("chain_grad", draw_chain)
