@@ -1,0 +1,107 @@
+"""Chapter 05 (residual connections) in quick mode, and what its page's cells claim.
+
+The chapter runs through the real figure runner into a scratch directory; the checks are the facts
+the prose relies on that hold even in the quick configuration (the path count is exact, the
+shattered-gradients contrast and the gradient at init need no training).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from math import comb
+from pathlib import Path
+
+import pytest
+
+from gradbook.lite import charts
+
+REPO = Path(__file__).resolve().parents[1]
+SLUG = "05_resnet"
+CELL = re.compile(r"^```pycell[^\n]*\n(.*?)^```\s*$", re.M | re.S)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("quick")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradbook.build", "--quick", "--out", str(out), "--only", SLUG],
+        cwd=REPO, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    names = {p.name for p in (out / SLUG).glob("*.svg")}
+    stems = {n.split(".")[0] for n in names}
+    assert stems == {"degradation", "grad_at_init", "lesion", "shattered", "grad_autocorr",
+                     "path_lengths"}  # fmt: skip
+    assert {f"{s}.{lang}.svg" for s in stems for lang in ("en", "zh")} == names
+    return json.loads((out / SLUG / "results.json").read_text())
+
+
+@pytest.mark.slow
+def test_required_keys_and_shapes(quick: dict) -> None:
+    assert set(quick["train_loss"]) == {"plain_shallow", "plain_deep", "res_shallow", "res_deep"}
+    assert all(v > 0 for v in quick["train_loss"].values())
+    assert set(quick["grad_autocorr"]) == {"plain", "resnet"}
+    depths = [str(d) for d in quick["config"]["shattered"]["depths"]]
+    assert list(quick["grad_autocorr"]["plain"]) == depths
+    # plain and residual nets of one depth have the same parameters: only additions differ
+    p = quick["degradation_params"]
+    assert p["plain_shallow"] == p["res_shallow"] and p["plain_deep"] == p["res_deep"]
+
+
+@pytest.mark.slow
+def test_path_count_is_veits(quick: dict) -> None:
+    pmf = quick["path_length_pmf"]
+    assert len(pmf) == 55 and sum(pmf) == pytest.approx(1.0)
+    assert pmf[27] == pytest.approx(comb(54, 27) / 2**54)
+    # Veit et al.: paths of length 5..17 are 0.45% of the 2^54 paths
+    assert quick["effective_path_fraction"] == pytest.approx(0.0045, abs=5e-5)
+
+
+@pytest.mark.slow
+def test_gradients_shatter_in_the_plain_net_only(quick: dict) -> None:
+    ac = quick["grad_autocorr"]
+    deepest = str(quick["config"]["shattered"]["depths"][-1])
+    assert ac["plain"][deepest] < ac["resnet"][deepest]
+    assert ac["resnet"][deepest] > 0.5
+
+
+@pytest.mark.slow
+def test_plain_bn_gradient_grows_towards_the_input(quick: dict) -> None:
+    ratio = quick["grad_ratio_first_last_at_init"]
+    assert ratio["plain_deep"] > 10 * ratio["res_deep"]
+
+
+@pytest.mark.slow
+def test_resnet18_table(quick: dict) -> None:
+    rows = quick["resnet18_structure"]
+    assert len(rows) == len(quick["resnet18_table"]) == 11
+    assert sum(r["params"] for r in rows) == quick["resnet18_params"]["digits"]
+    assert quick["resnet18_params"]["cifar_width64"] == 11_173_962
+    assert quick["resnet18_table"][-1]["shape"] == "10"
+
+
+def _run_cells(page: Path, edit=lambda s: s) -> list[dict]:
+    specs: list[dict] = []
+    charts.set_sink(lambda s: specs.append(json.loads(s)))
+    scope: dict = {"__name__": "__main__"}
+    try:
+        for source in CELL.findall(page.read_text(encoding="utf-8")):
+            exec(compile(edit(source), page.name, "exec"), scope)  # noqa: S102 - the book's cells
+    finally:
+        charts.reset_sink()
+    return specs
+
+
+def test_cells_show_the_shortcut_at_work() -> None:
+    """Cell 1: the plain BN net's gradient grows towards the input far more than the residual one's.
+    Cell 2: after the same steps, the residual net's loss is below the plain one's."""
+    grads, training = _run_cells(REPO / "docs" / "chapters" / f"{SLUG}.en.md")
+    g = {s["name"]: s["values"] for s in grads["series"]}
+    assert g["plain"][0] / g["plain"][-1] > 3 * g["residual"][0] / g["residual"][-1]
+    loss = {s["name"]: s["values"][-1] for s in training["series"]}
+    assert loss["residual"] < loss["plain"]
