@@ -1,5 +1,5 @@
 """Cells in a real Chromium on localhost: Run to first output (cold and warm cache), Stop to ready,
-and the compute time of each chapter's first cell in Pyodide against CPython.
+and the compute time of each chapter's cells in Pyodide against CPython.
 
 Pages are driven through `window.gradbookCells` (the cells' own objects: their editor, buttons and
 output), so a click here is the click a reader makes. Times are taken inside the page with
@@ -115,12 +115,19 @@ async ([i, code, timeoutMs]) => {
 """
 
 
-def timed_cell_code(source: str) -> str:
-    """`source` run in a fresh namespace, timed inside Python with perf_counter (both interpreters)."""
+def timed_cell_code(sources: list[str]) -> str:
+    """A page's cells run in order in one fresh namespace, as the page runs them, timed inside
+    Python with perf_counter (the same code in both interpreters). A cell that raises (some show
+    an error on purpose) does not stop the ones after it."""
     return (
         "import time as _bench_time\n"
+        "_bench_ns = {'__name__': '__main__'}\n"
         "_bench_t0 = _bench_time.perf_counter()\n"
-        f"exec(compile({source!r}, '<bench cell>', 'exec'), {{'__name__': '__main__'}})\n"
+        f"for _bench_src in {sources!r}:\n"
+        "    try:\n"
+        "        exec(compile(_bench_src, '<bench cell>', 'exec'), _bench_ns)\n"
+        "    except Exception as _bench_err:\n"
+        "        print('BENCH_CELL_ERROR', type(_bench_err).__name__)\n"
         "print('BENCH_ELAPSED %.6f' % (_bench_time.perf_counter() - _bench_t0))\n"
     )
 
@@ -132,11 +139,11 @@ def elapsed(text: str) -> float:
     return float(found[-1])
 
 
-def run_on_cpython(source: str) -> float:
-    """Seconds of `source` in this interpreter (gradbook.lite imported from the work tree)."""
+def run_on_cpython(sources: list[str]) -> float:
+    """Seconds of the cells in this interpreter (gradbook.lite imported from the work tree)."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(timed_cell_code(source), "<bench>", "exec"), {"__name__": "__main__"})
+        exec(compile(timed_cell_code(sources), "<bench>", "exec"), {"__name__": "__main__"})
     return elapsed(out.getvalue())
 
 
@@ -280,31 +287,31 @@ def stop_when_isolated(profile, base: str, url: str, reps: int) -> list[Measure]
 
 
 def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Measure]:
-    """The first cell of a page, timed in Pyodide and in CPython, alternating; ratio per pair."""
+    """A page's cells, timed in Pyodide and in CPython, alternating; ratio per pair."""
     with profile() as context:
         page = context.pages[0] if context.pages else context.new_page()
         open_cells(page, base + url)
-        source = page.evaluate("window.gradbookCells.cells[0].original")
-        code = timed_cell_code(source)
+        sources = page.evaluate("window.gradbookCells.cells.map((cell) => cell.original)")
+        code = timed_cell_code(sources)
 
         def in_pyodide() -> float:
             done = page.evaluate(JS_RUN_TO_END, [0, code, TIMEOUT_MS])
             if done["state"] != "done":
                 raise RuntimeError(
-                    f"{slug} cell 1 in Pyodide: {done['state']}\n{done['text'][-2000:]}"
+                    f"{slug} cells in Pyodide: {done['state']}\n{done['text'][-2000:]}"
                 )
             return elapsed(done["text"])
 
         in_pyodide()  # warm-up: first imports, first-call costs
-        run_on_cpython(source)
+        run_on_cpython(sources)
         pyo, cpy = [], []
         for _ in range(reps):
             pyo.append(in_pyodide())
-            cpy.append(run_on_cpython(source))
+            cpy.append(run_on_cpython(sources))
     return [
         Measure(
             f"browser.ratio.{slug}",
-            f"cell 1 of {slug}: Pyodide / CPython",
+            f"{len(sources)} cells of {slug}: Pyodide / CPython",
             "x",
             [p / c for p, c in zip(pyo, cpy, strict=True)],
             targets.PYODIDE_OVER_CPYTHON,

@@ -127,7 +127,7 @@ ZH_LABELS = {
     "browser.bytes.pyodide": "第一次运行下载的 Pyodide",
     "browser.bytes.page": "页面与单元格前端的下载量（冷缓存）",
     "browser.bytes.warm": "刷新后再次下载的量（热缓存）",
-    "browser.ratio.": "{rest} 第 1 个单元格：Pyodide / CPython",
+    "browser.ratio.": "{rest} 的全部单元格：Pyodide / CPython",
     "probes.plain": "普通 torch 训练循环",
     "probes.fit": "gradbook.train.fit，不带探针",
     "probes.probed": "在 probes.grad_norms 中运行 fit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import subprocess
 import sys
@@ -65,6 +66,11 @@ def chapter_pages(site_dir: Path) -> dict[str, dict[str, Path]]:
     return pages
 
 
+def gzipped(files: dict[Path, int]) -> int:
+    """What the files weigh compressed as a static host would send them (gzip, level 6)."""
+    return sum(len(gzip.compress(p.read_bytes(), compresslevel=6)) for p in files)
+
+
 def pyodide_dirs(site_dir: Path) -> list[Path]:
     """Every copy of the Pyodide directory in the site (there should be exactly one)."""
     return sorted(p for p in site_dir.rglob(PYODIDE_DIR) if p.is_dir())
@@ -102,7 +108,8 @@ def sizes(site_dir: Path) -> list[Measure]:
                 "MB",
                 [megabytes(w.total)],
                 targets.PAGE_MB,
-                note=worst + (f", {len(w.external)} third-party URLs!" if w.external else ""),
+                note=f"{worst}, {megabytes(gzipped(w.files)):.2f} MB gzipped"
+                + (f", {len(w.external)} third-party URLs!" if w.external else ""),
                 extra=extra,
             )
         )

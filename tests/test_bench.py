@@ -5,6 +5,8 @@ Timing targets are reported by the bench, never asserted here: a test machine's 
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
 import shutil
@@ -201,19 +203,17 @@ def test_update_block_replaces_only_the_marked_table(tmp_path: Path) -> None:
     assert "构建出的站点大小" in text and "达标" in text and "(assets/r.json)" in text
 
 
-def test_cell_is_timed_inside_python_in_a_fresh_namespace() -> None:
+def test_cells_are_timed_inside_python_in_one_fresh_namespace() -> None:
     from bench import browser
 
-    source = "x = sum(i * i for i in range(20000))\nprint(x)"
-    seconds = browser.run_on_cpython(source)
-    assert 0 < seconds < 5
+    cells = ["x = sum(i * i for i in range(20000))", "raise ValueError('on purpose')", "print(x)"]
+    assert 0 < browser.run_on_cpython(cells) < 5
     namespace: dict = {}
-    import contextlib
-    import io
-
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(browser.timed_cell_code(source), namespace)
-    assert "x" not in namespace, "the cell runs in its own namespace"
-    assert str(sum(i * i for i in range(20000))) in out.getvalue()
-    assert browser.elapsed(out.getvalue()) > 0
+        exec(browser.timed_cell_code(cells), namespace)
+    assert "x" not in namespace, "the cells run in their own namespace"
+    text = out.getvalue()
+    assert str(sum(i * i for i in range(20000))) in text, "later cells see earlier ones"
+    assert "BENCH_CELL_ERROR ValueError" in text, "a failing cell does not stop the rest"
+    assert browser.elapsed(text) > 0
