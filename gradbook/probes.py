@@ -61,10 +61,11 @@ def layer_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 class GradNorms:
     """Per-layer gradient norms, one entry per backward pass (`history`), newest last.
 
-    During backward the hooks only collect the gradient tensors; when the backward pass ends, one
-    batched call computes all their norms. That keeps the probe's cost to a few percent of a step
-    (the per-tensor norm calls were the expensive part) and reads the gradients before anything,
-    such as clipping, can modify them in place.
+    During backward, tensor hooks on the pre-activations only collect their gradients; when the
+    backward pass ends, one batched call computes their norms and those of the weights' `.grad`.
+    That keeps the probe's cost small (per-tensor norm calls were the expensive part) and reads
+    the gradients before anything, such as clipping, can modify them in place. A weight's norm is
+    that of its `.grad`, so it includes earlier passes if they were not zeroed.
     """
 
     def __init__(self, model: nn.Module, every: int = 1) -> None:
@@ -81,8 +82,6 @@ class GradNorms:
     def _attach(self) -> None:
         for name, module in self.points.items():
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
-        for name, weight in self.weights.items():
-            self._handles.append(weight.register_hook(self._collector("weight", name)))
 
     def _collector(self, kind: str, name: str) -> Callable[[torch.Tensor], None]:
         def collect(grad: torch.Tensor) -> None:
@@ -114,6 +113,10 @@ class GradNorms:
         """End of a backward pass: all norms in one call, stored as one tensor."""
         if not self._pending:
             return
+        # weight gradients are complete in .grad now, and nothing has touched them yet
+        self._pending += [
+            ("weight", name, w.grad) for name, w in self.weights.items() if w.grad is not None
+        ]
         keys = tuple((kind, name) for kind, name, _ in self._pending)
         norms = torch.stack(torch._foreach_norm([g for _, _, g in self._pending]))
         self._records.append((keys, norms))
