@@ -58,6 +58,10 @@ export class Cell {
     });
 
     this.runButton.addEventListener("click", () => this.run());
+    // A pointer on Run (or keyboard focus) is a strong hint: start Python now, not at the click.
+    const warm = () => this.kernel.warm();
+    this.runButton.addEventListener("pointerenter", warm);
+    this.runButton.addEventListener("focus", warm);
     this.stopButton.addEventListener("click", () => this.stop());
     this.resetButton.addEventListener("click", () => setCode(this.editor, this.original));
   }
@@ -112,7 +116,9 @@ export class Cell {
       this.setStatus("done", t.done(seconds));
     } else if (status === "error") this.setStatus("error", t.error);
     else if (status === "interrupted") this.setStatus("stopped", t.interrupted);
-    else if (status === "stopped") this.setStatus("stopped", t.stopped);
+    else if (status === "stopped") {
+      this.setStatus("stopped", info.restarted ? t.stoppedRestarted : t.stopped);
+    }
     else if (status === "cancelled") this.setStatus("cancelled", t.cancelled);
     else if (status === "fatal") {
       this.setStatus("error", t.error);

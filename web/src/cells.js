@@ -24,12 +24,13 @@ function setup() {
     for (const cell of cells) cell.markStale();
   });
 
-  // Start Python when the first cell comes into view, so a later Run feels quick.
+  // Start Python when the first cell comes into view, so a later Run feels quick (Run buttons also
+  // start it on hover or focus, see cell.js).
   if ("IntersectionObserver" in window) {
     const observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) {
         observer.disconnect();
-        kernel.start();
+        kernel.warm();
       }
     });
     for (const root of roots) observer.observe(root);

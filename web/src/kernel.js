@@ -1,45 +1,78 @@
 // One Python interpreter per page, shared by all cells: starts the worker lazily, runs jobs in order,
-// and stops runaway code (interrupt when the page is cross-origin isolated, otherwise a fresh worker).
+// and stops runaway code. When the page is cross-origin isolated, Stop interrupts Python in place
+// and keeps its variables. Otherwise the only way to stop Python is to terminate its worker, so once
+// the page is idle a spare worker boots in the background and Stop swaps it in: ready at once, with
+// fresh (empty) variables.
 
 // How long an interrupt may take before the worker is replaced (ms).
 const INTERRUPT_GRACE_MS = 1000;
+// How long the spare may wait for an idle moment before it boots anyway (ms).
+const SPARE_IDLE_TIMEOUT_MS = 3000;
+
+/** One worker with its own Pyodide: loading -> ready, or failed. */
+class Boot {
+  constructor(onMessage) {
+    this.state = "loading";
+    this.timings = null;
+    this.error = null;
+    this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+    this.worker.onmessage = (event) => onMessage(this, event.data);
+    this.worker.onerror = (event) =>
+      onMessage(this, { type: "fatal", error: event.message || "the worker failed to load" });
+    const init = { type: "init" };
+    this.interrupt = null; // Uint8Array over a SharedArrayBuffer, when available
+    if (globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
+      this.interrupt = new Uint8Array(new SharedArrayBuffer(1));
+      init.interruptBuffer = this.interrupt.buffer;
+    }
+    this.worker.postMessage(init);
+  }
+
+  terminate() {
+    this.worker.terminate();
+    this.state = "gone";
+  }
+}
+
+function whenIdle(callback) {
+  if (typeof requestIdleCallback === "function") {
+    requestIdleCallback(callback, { timeout: SPARE_IDLE_TIMEOUT_MS });
+  } else {
+    setTimeout(callback, 200);
+  }
+}
 
 export class Kernel {
   constructor() {
-    this.worker = null;
+    this.boot = null; // the worker that runs the cells
+    this.spare = null; // a second worker booting or ready, swapped in by Stop (not isolated only)
+    this.spareScheduled = false;
+    this.spareFailed = false;
     this.state = "idle"; // idle | loading | ready | failed
     this.fatal = null;
+    this.timings = null; // startup cost of the current worker, read by the browser tests
     this.epoch = 0; // bumped on every restart: state from older epochs is gone
     this.queue = [];
     this.running = null;
     this.nextId = 1;
-    this.interrupt = null; // Uint8Array over a SharedArrayBuffer, when available
     this.statusListeners = new Set();
     this.restartListeners = new Set();
   }
 
+  get interrupt() {
+    return this.boot ? this.boot.interrupt : null;
+  }
+
   /** Start the worker if it is not running; cheap to call often. */
   start() {
-    if (this.worker) return;
-    this.state = "loading";
+    if (this.boot) return;
     this.fatal = null;
-    const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-    this.worker = worker;
-    worker.onmessage = (event) => {
-      if (this.worker === worker) this.handle(event.data);
-    };
-    worker.onerror = (event) => {
-      if (this.worker === worker) this.fail(event.message || "the worker failed to load");
-    };
-    const init = { type: "init" };
-    if (globalThis.crossOriginIsolated && typeof SharedArrayBuffer === "function") {
-      this.interrupt = new Uint8Array(new SharedArrayBuffer(1));
-      init.interruptBuffer = this.interrupt.buffer;
-    } else {
-      this.interrupt = null;
-    }
-    worker.postMessage(init);
-    this.emitStatus();
+    this.adopt(new Boot((boot, message) => this.route(boot, message)));
+  }
+
+  /** Start booting ahead of a Run (first cell in view, pointer on a Run button); never retries a failure. */
+  warm() {
+    if (this.state === "idle") this.start();
   }
 
   /** Queue code; job callbacks: onStart(), onOutput(stream, text), onChart(spec), onDone(status, info). */
@@ -58,6 +91,7 @@ export class Kernel {
     if (index >= 0) {
       this.queue.splice(index, 1);
       job.onDone("cancelled", {});
+      this.scheduleSpare();
       return;
     }
     if (this.running !== job) return;
@@ -71,24 +105,78 @@ export class Kernel {
     }
   }
 
-  /** Throw the interpreter away and start a fresh one; everything queued or running is stopped. */
+  /** Throw the interpreter away and continue on the spare (or a fresh worker); jobs are stopped. */
   restart() {
-    if (this.worker) this.worker.terminate();
-    this.worker = null;
+    if (this.boot) this.boot.terminate();
+    this.boot = null;
     const running = this.running;
     const queued = this.queue;
     this.running = null;
     this.queue = [];
     this.epoch += 1;
     this.state = "idle";
-    if (running) running.onDone("stopped", {});
+    const spare = this.spare;
+    this.spare = null;
+    if (spare) this.adopt(spare);
+    else this.start();
+    if (running) running.onDone("stopped", { restarted: true });
     for (const job of queued) job.onDone("cancelled", {});
     for (const listener of this.restartListeners) listener(this.epoch);
-    this.start();
+    this.scheduleSpare();
+  }
+
+  /** Make boot the worker that runs the cells, whether it is still loading or ready. */
+  adopt(boot) {
+    this.boot = boot;
+    this.state = boot.state;
+    this.timings = boot.timings;
+    this.emitStatus();
   }
 
   isBusyWith(job) {
     return this.running === job || this.queue.includes(job);
+  }
+
+  /**
+   * Boot a spare worker once the cells' worker is ready and nothing runs, at an idle moment.
+   * Only without cross-origin isolation: with it, Stop interrupts instead of replacing the worker.
+   */
+  scheduleSpare() {
+    if (!this.spareWanted() || this.spareScheduled) return;
+    this.spareScheduled = true;
+    whenIdle(() => {
+      this.spareScheduled = false;
+      if (this.spareWanted()) {
+        this.spare = new Boot((boot, message) => this.route(boot, message));
+      }
+    });
+  }
+
+  spareWanted() {
+    return (
+      !this.spare &&
+      !this.spareFailed &&
+      !globalThis.crossOriginIsolated &&
+      this.state === "ready" &&
+      !this.running &&
+      this.queue.length === 0
+    );
+  }
+
+  /** Messages of the current worker are handled; the spare only reports that it is ready or failed. */
+  route(boot, message) {
+    if (message.type === "ready") {
+      boot.state = "ready";
+      boot.timings = message.timings;
+    } else if (message.type === "fatal") {
+      boot.error = message.error;
+    }
+    if (boot === this.boot) this.handle(message);
+    else if (boot === this.spare && message.type === "fatal") {
+      boot.terminate(); // a spare that cannot start is dropped; Stop then starts a fresh worker
+      this.spare = null;
+      this.spareFailed = true;
+    }
   }
 
   pump() {
@@ -97,7 +185,7 @@ export class Kernel {
     this.running = job;
     job.epoch = this.epoch;
     job.onStart();
-    this.worker.postMessage({ type: "run", id: job.id, code: job.code, filename: job.filename });
+    this.boot.worker.postMessage({ type: "run", id: job.id, code: job.code, filename: job.filename });
   }
 
   handle(message) {
@@ -105,9 +193,10 @@ export class Kernel {
     switch (message.type) {
       case "ready":
         this.state = "ready";
-        this.timings = message.timings; // startup cost, read by the browser tests
+        this.timings = message.timings;
         this.emitStatus();
         this.pump();
+        this.scheduleSpare();
         break;
       case "fatal":
         this.fail(message.error);
@@ -124,6 +213,7 @@ export class Kernel {
           job.onDone(message.status, { truncated: message.truncated });
           if (message.status !== "ok") this.cancelDependents(job);
           this.pump();
+          this.scheduleSpare();
         }
         break;
       default:
@@ -140,8 +230,8 @@ export class Kernel {
   }
 
   fail(error) {
-    if (this.worker) this.worker.terminate();
-    this.worker = null;
+    if (this.boot) this.boot.terminate();
+    this.boot = null;
     this.state = "failed";
     this.fatal = error;
     const jobs = [this.running, ...this.queue].filter(Boolean);
