@@ -13,7 +13,7 @@ PORT ?= 8000
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup web site serve figures figures-quick test test-fast bench lint format browser-deps clean
+.PHONY: help setup web site serve preview figures figures-quick test test-fast bench lint format browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -48,7 +48,10 @@ web: setup ## bundle the cell front end, copy Pyodide, build and register the gr
 site: web ## build the site into site/ from the committed figures
 	$(VENV)/bin/mkdocs build --strict --clean -d site
 
-serve: web ## set everything up and serve the site on http://$(HOST):$(PORT)
+serve: site ## build and serve the site on http://$(HOST):$(PORT) (COOP/COEP: Stop keeps variables)
+	$(PY) -m gradbook.serve site --host $(HOST) --port $(PORT)
+
+preview: web ## live-reloading preview for authors (mkdocs serve; Stop restarts Python)
 	$(VENV)/bin/mkdocs serve --strict -a $(HOST):$(PORT)
 
 figures: $(VENV)/.stamp ## rerun the chapters whose inputs changed

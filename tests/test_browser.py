@@ -8,6 +8,9 @@ and the tests edit the playground's last cell ("Your turn") to run their own cod
 from __future__ import annotations
 
 import re
+import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -352,6 +355,36 @@ def test_infinite_loop_is_stopped_and_the_cell_runs_again(pg: CellPage) -> None:
     print(f"\n[{pg.lang}] Stop -> stopped {stopped:.2f} s, -> ready {ready:.1f} s")
 
 
+def test_stop_swaps_in_the_standby_worker(pg: CellPage) -> None:
+    """Not isolated: once the page is idle a spare worker boots; Stop promotes it, ready at once."""
+    assert pg.run(SCRATCH, "kept = 'before'\n") == "done"
+    pg.page.wait_for_function(
+        "() => { const s = window.gradbookCells.kernel.spare; return s && s.state === 'ready'; }",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    pg.page.evaluate("() => { window.__spare = window.gradbookCells.kernel.spare; }")
+    epoch = pg.kernel("epoch")
+    pg.set_code(SCRATCH, "while True:\n    pass\n")
+    pg.click(SCRATCH, "run")
+    pg.wait_state(SCRATCH, ("running",))
+    pg.click(SCRATCH, "stop")
+    assert pg.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
+    # the spare took over, already booted: no "Loading Python" for the next run
+    assert pg.page.evaluate("() => window.gradbookCells.kernel.boot === window.__spare")
+    assert pg.kernel("state") == "ready"
+    assert pg.kernel("epoch") == epoch + 1
+    status = pg.cell(SCRATCH).locator(".pycell-status").inner_text()
+    assert {"en": "variables are reset", "zh": "变量已清空"}[pg.lang] in status
+    assert pg.run(SCRATCH, "print('again', 'kept' in globals())") == "done"
+    assert pg.output(SCRATCH).strip() == "again False"
+    # and a new spare boots for the next Stop
+    pg.page.wait_for_function(
+        "() => { const s = window.gradbookCells.kernel.spare;"
+        " return s && s !== window.__spare && s.state === 'ready'; }",
+        timeout=LOAD_TIMEOUT_MS,
+    )
+
+
 def test_ten_run_stop_cycles_leave_the_page_working(pg: CellPage) -> None:
     pg.set_code(SCRATCH, "while True:\n    pass\n")
     for cycle in range(10):
@@ -390,6 +423,90 @@ def test_interrupt_keeps_state_when_cross_origin_isolated(browser, site_server: 
         print(f"\n[isolated] Stop -> KeyboardInterrupt: {took:.2f} s")
     finally:
         cp.page.context.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served_site(built_site: Path) -> Iterator[str]:
+    """The built site behind `python -m gradbook.serve` (what `make serve` runs); yields its URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gradbook.serve", str(built_site), "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert "Serving" in proc.stdout.readline()
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_gradbook_serve_isolates_the_page_and_stop_keeps_variables(browser, served_site) -> None:
+    cp = open_page(browser, served_site + PLAYGROUND["en"], "en")
+    try:
+        assert cp.page.evaluate("() => crossOriginIsolated") is True
+        assert cp.run(SCRATCH, "kept = 41\n") == "done"
+        epoch = cp.kernel("epoch")
+        cp.set_code(SCRATCH, "while True:\n    pass\n")
+        cp.click(SCRATCH, "run")
+        cp.wait_state(SCRATCH, ("running",))
+        cp.click(SCRATCH, "stop")
+        assert cp.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
+        assert "KeyboardInterrupt" in cp.stderr(SCRATCH)
+        assert cp.kernel("epoch") == epoch  # interrupted in place, not restarted
+        assert cp.run(SCRATCH, "print(kept + 1)") == "done"
+        assert cp.output(SCRATCH).strip() == "42"
+        assert cp.kernel("spare") is None  # the interrupt needs no standby worker
+        assert cp.guard.foreign == [] and cp.errors == []
+    finally:
+        cp.page.context.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "zh/", "chapters/02_activations/", "source/02_activations/", "playground/"],
+)
+def test_pages_load_fully_under_coep(browser, served_site: str, path: str) -> None:
+    """require-corp blocks any subresource that is not same-origin: nothing may fail."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        failed: list[str] = []
+        blocked: list[str] = []
+        page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
+
+        def on_response(response) -> None:
+            # Material's language switcher probes zh/sitemap.xml, which static-i18n does not write:
+            # a 404 with or without COEP, not a blocked resource.
+            if response.status >= 400 and not response.url.endswith("/sitemap.xml"):
+                failed.append(f"{response.status} {response.url}")
+
+        def on_console(msg) -> None:
+            if msg.type == "error" and "status of 404" not in msg.text:
+                blocked.append(msg.text)
+
+        page.on("response", on_response)
+        page.on("console", on_console)
+        page.goto(served_site + path, wait_until="load")
+        assert page.evaluate("() => crossOriginIsolated") is True
+        # math typeset, figures decoded, search index loaded by its worker
+        page.wait_for_timeout(500)
+        broken = page.evaluate(
+            "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
+            ".map(i => i.src)"
+        )
+        assert broken == [] and failed == [] and blocked == [], (broken, failed, blocked)
+    finally:
+        context.close()
 
 
 def test_missing_gradbook_lite_is_reported(browser, site_server: str) -> None:
