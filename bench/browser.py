@@ -14,14 +14,16 @@ import io
 import re
 import statistics
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 from bench import targets
 from bench.measure import Measure, megabytes
 from bench.server import Served, serve
-from bench.site import chapter_pages
+from bench.site import chapter_pages, gzipped
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -287,6 +289,73 @@ def stop_when_isolated(profile, base: str, url: str, reps: int) -> list[Measure]
     ]
 
 
+def _site_file(site_dir: Path, path: str) -> Path:
+    target = site_dir / unquote(path).lstrip("/")
+    return target / "index.html" if target.is_dir() else target
+
+
+def _wait_for_quiet(served: Served, mark: int, quiet_s: float = 1.0, limit_s: float = 20.0) -> None:
+    """Until no request outside Pyodide has reached the server for `quiet_s` seconds."""
+    count = lambda: sum("/pyodide/" not in p for p, _ in served.since(mark))  # noqa: E731
+    seen, last_change, start = count(), time.monotonic(), time.monotonic()
+    while time.monotonic() - last_change < quiet_s and time.monotonic() - start < limit_s:
+        time.sleep(0.1)
+        now = count()
+        if now != seen:
+            seen, last_change = now, time.monotonic()
+
+
+def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Measure]:
+    """What each chapter page makes a first-time visitor download before any Run: HTML, CSS, JS,
+    fonts, figures, the search index; Pyodide excluded. Worst language per chapter. Also counts
+    every request that went to another host (there must be none)."""
+    out = []
+    third_party: list[str] = []
+    for slug, by_lang in chapter_pages(site_dir).items():
+        weights: dict[str, dict] = {}
+        for lang, index in by_lang.items():
+            with profile() as context:
+                context.on(
+                    "request",
+                    lambda r: None if r.url.startswith(base) else third_party.append(r.url),
+                )
+                page = context.pages[0] if context.pages else context.new_page()
+                mark = served.mark()
+                page.goto(base + index.parent.relative_to(site_dir).as_posix() + "/")
+                _wait_for_quiet(served, mark)
+                sent = [(p, n) for p, n in served.since(mark) if "/pyodide/" not in p]
+            files = {_site_file(site_dir, p) for p, _ in sent}
+            weights[lang] = {
+                "bytes": sum(n for _, n in sent),
+                "gzip_bytes": gzipped(f for f in files if f.is_file()),
+                "largest": sorted(sent, key=lambda x: -x[1])[:8],
+            }
+        worst = max(weights, key=lambda lang: weights[lang]["bytes"])
+        w = weights[worst]
+        out.append(
+            Measure(
+                f"browser.page.{slug}",
+                f"page {slug}, loaded without Pyodide",
+                "MB",
+                [megabytes(w["bytes"])],
+                targets.PAGE_MB,
+                note=f"{worst}, {megabytes(w['gzip_bytes']):.2f} MB gzipped",
+                extra=weights,
+            )
+        )
+    out.append(
+        Measure(
+            "browser.third_party_requests",
+            "requests to other hosts while loading them",
+            "URLs",
+            [float(len(third_party))],
+            targets.THIRD_PARTY,
+            extra={"urls": sorted(set(third_party))},
+        )
+    )
+    return out
+
+
 def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Measure]:
     """A page's cells, timed in Pyodide and in CPython, alternating; ratio per pair."""
     with profile() as context:
@@ -334,10 +403,11 @@ def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measu
         raise RuntimeError(f"no chapter page with cells in {site_dir}")
     first_slug = next(iter(pages))
     with serve(site_dir) as (base, served), browsers() as profile:
+        weights = page_weights(profile, base, served, site_dir)
         start = startup(profile, base, served, pages[first_slug], reps)
         with serve(site_dir, isolated=True) as (isolated_base, _):
             isolated = stop_when_isolated(profile, isolated_base, pages[first_slug], reps)
         ratios = [
             m for slug, url in pages.items() for m in compute_ratio(profile, base, url, slug, reps)
         ]
-    return start[:3] + isolated + start[3:] + ratios
+    return start[:3] + isolated + start[3:] + weights + ratios

@@ -6,6 +6,7 @@ import gzip
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from bench import targets
@@ -66,7 +67,7 @@ def chapter_pages(site_dir: Path) -> dict[str, dict[str, Path]]:
     return pages
 
 
-def gzipped(files: dict[Path, int]) -> int:
+def gzipped(files: Iterable[Path]) -> int:
     """What the files weigh compressed as a static host would send them (gzip, level 6)."""
     return sum(len(gzip.compress(p.read_bytes(), compresslevel=6)) for p in files)
 
@@ -77,7 +78,8 @@ def pyodide_dirs(site_dir: Path) -> list[Path]:
 
 
 def sizes(site_dir: Path) -> list[Measure]:
-    """Whole site, the Pyodide directory, and each chapter page (worst language) without Pyodide."""
+    """Whole site, the Pyodide directory, and the files chapter pages reference (what they load
+    in a browser is measured by `bench.browser.page_weights`)."""
     out = [
         Measure(
             "site.size", "built site size", "MB", [megabytes(tree_bytes(site_dir))], targets.SITE_MB
@@ -93,24 +95,35 @@ def sizes(site_dir: Path) -> list[Measure]:
             note=f"{len(pyo)} cop{'y' if len(pyo) == 1 else 'ies'}",
         )
     )
-    for slug, by_lang in chapter_pages(site_dir).items():
-        weights = {lang: page_weight(p, site_dir) for lang, p in by_lang.items()}
-        worst = max(weights, key=lambda lang: weights[lang].total)
-        w = weights[worst]
-        extra = {
-            lang: {"bytes": pw.total, "by_kind": pw.by_kind(), "external": pw.external}
-            for lang, pw in weights.items()
-        }
+    pages = {
+        (slug, lang): page_weight(path, site_dir)
+        for slug, by_lang in chapter_pages(site_dir).items()
+        for lang, path in by_lang.items()
+    }
+    if pages:
+        (slug, lang), largest = max(pages.items(), key=lambda item: item[1].total)
         out.append(
             Measure(
-                f"site.page.{slug}",
-                f"page {slug} without Pyodide",
+                "site.page_files",
+                "largest chapter page, files it references",
                 "MB",
-                [megabytes(w.total)],
-                targets.PAGE_MB,
-                note=f"{worst}, {megabytes(gzipped(w.files)):.2f} MB gzipped"
-                + (f", {len(w.external)} third-party URLs!" if w.external else ""),
-                extra=extra,
+                [megabytes(largest.total)],
+                note=f"{slug} {lang}; static upper bound, no search index",
+                extra={
+                    f"{s}.{lg}": {"bytes": w.total, "by_kind": w.by_kind()}
+                    for (s, lg), w in pages.items()
+                },
+            )
+        )
+        external = sorted({url for w in pages.values() for url in w.external})
+        out.append(
+            Measure(
+                "site.third_party_urls",
+                "third-party URLs the chapter pages load",
+                "URLs",
+                [float(len(external))],
+                targets.THIRD_PARTY,
+                extra={"urls": external},
             )
         )
     return out

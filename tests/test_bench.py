@@ -121,8 +121,14 @@ def test_page_weight_follows_css_and_js_and_skips_pyodide(tmp_path: Path) -> Non
     assert w.external == []
     measures = check_measures(site.sizes(s), 1)
     by_key = {m["key"]: m for m in measures}
-    assert set(by_key) == {"site.size", "site.pyodide_dir", "site.page.01_x"}
-    assert by_key["site.page.01_x"]["median"] * 1024 * 1024 == pytest.approx(w.total)
+    assert set(by_key) == {
+        "site.size",
+        "site.pyodide_dir",
+        "site.page_files",
+        "site.third_party_urls",
+    }
+    assert by_key["site.page_files"]["median"] * 1024 * 1024 == pytest.approx(w.total)
+    assert by_key["site.third_party_urls"]["median"] == 0 and by_key["site.third_party_urls"]["met"]
     assert by_key["site.pyodide_dir"]["median"] * 1024 * 1024 == 5000
 
 
@@ -169,6 +175,8 @@ def test_browser_measures_on_the_built_site(built_site: Path) -> None:
     } <= set(by_key)
     assert by_key["browser.bytes.pyodide"]["median"] > 1, "a first Run downloads Pyodide"
     assert by_key["browser.bytes.warm"]["median"] < 0.5, "a reload is served from the cache"
+    assert any(k.startswith("browser.page.") for k in by_key), "chapter pages are weighed"
+    assert by_key["browser.third_party_requests"]["median"] == 0
 
 
 def test_page_weight_counts_one_format_per_font_face(tmp_path: Path) -> None:
