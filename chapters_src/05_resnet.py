@@ -359,7 +359,8 @@ def draw_paths(fig, tr):
            label=tr(f"lengths {band}: nearly all the gradient", f"长度 {band}：几乎全部梯度"))  # fmt: skip
     ax.set_ylim(1e-12, 1)  # log scale: the short paths are rare, 1e-10 of all for length 5
     ax.set_xlabel(tr("path length (blocks passed through)", "路径长度（经过的块数）"))
-    power = f"$2^{{{n_blocks}}}$"  # mathtext: a real superscript
+    # Unicode superscript digits: mathtext ($2^{54}$) would render the Chinese label as tofu
+    power = "2" + str(n_blocks).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
     ax.set_ylabel(tr(f"share of all {power} paths", f"占全部 {power} 条路径的比例"))
     ax.set_title(
         tr(f"{n_blocks} residual blocks: path lengths", f"{n_blocks} 个残差块：路径长度分布")
