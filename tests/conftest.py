@@ -77,3 +77,21 @@ def site_server(built_site: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def quick_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every chapter run once in quick mode through the real runner, into a scratch directory.
+
+    Chapter tests share this one build (same code path as `make figures`, fewer steps); the
+    committed figures/ and its manifest are never touched.
+    """
+    out = tmp_path_factory.mktemp("quick-book")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gradbook.build", "--quick", "--force", "--out", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        pytest.fail(f"quick build of the book failed:\n{proc.stdout}\n{proc.stderr}")
+    return out
