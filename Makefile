@@ -3,8 +3,10 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON311 ?= $(shell command -v python3.11 || echo /root/.pyenv/versions/3.11.7/bin/python3.11)
-PYTHON313 ?= $(shell command -v python3.13 || echo /root/.pyenv/versions/3.13.0/bin/python3.13)
+# First interpreter of that version that really runs (a pyenv shim for an inactive version does not).
+find_python = $(firstword $(foreach p,python$(1) $(wildcard $(HOME)/.pyenv/versions/$(1)*/bin/python$(1)) /usr/bin/python$(1),$(shell $(p) -c 'print(1)' >/dev/null 2>&1 && echo $(p))))
+PYTHON311 ?= $(call find_python,3.11)
+PYTHON313 ?= $(call find_python,3.13)
 VENV := .venv
 PY := $(VENV)/bin/python
 PYODIDE_VENV := .venv-pyodide
