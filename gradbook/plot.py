@@ -186,34 +186,40 @@ def _texts(fig: Any) -> list[str]:
 
 
 @cache
-def _covered_codepoints() -> frozenset[int]:
-    """Every character our two fonts can draw (the SVG backend draws a tofu box silently)."""
+def _covered_codepoints() -> tuple[frozenset[int], frozenset[int]]:
+    """Characters the Latin font draws, and those either font draws (SVG paths draw tofu silently)."""
     import matplotlib
     from matplotlib.ft2font import FT2Font
     from pylopdf_fonts_zh_cn import sans_path
 
-    latin = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
-    codes: set[int] = set()
-    for path in (latin, sans_path()):
-        codes.update(FT2Font(str(path)).get_charmap())
-    return frozenset(codes)
+    latin_path = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    latin = frozenset(FT2Font(str(latin_path)).get_charmap())
+    return latin, latin | frozenset(FT2Font(str(sans_path())).get_charmap())
 
 
 _MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
 
 
 def _missing_glyphs(fig: Any) -> list[str]:
-    """Problems for texts holding characters neither font has (math is checked by mathtext)."""
-    covered = _covered_codepoints()
+    """Problems for texts holding characters their font cannot draw (math is checked by mathtext).
+
+    A label with `$...$` is drawn entirely by mathtext, whose fonts have no Chinese and no
+    fallback: Chinese outside the math in such a label would come out as empty boxes.
+    """
+    latin, either = _covered_codepoints()
     problems = []
     for text in _texts(fig):
-        plain = _MATH.sub("", text) if text.count("$") >= 2 else text
+        has_math = text.count("$") >= 2
+        plain = _MATH.sub("", text) if has_math else text
+        covered, fonts = (
+            (latin, f"{LATIN_FONT} (mathtext)")
+            if has_math
+            else (either, f"{LATIN_FONT}, {CJK_FONT}")
+        )
         for char in plain:
             if not char.isspace() and ord(char) not in covered:
                 name = char.encode("ascii", "namereplace").decode("ascii")
-                problems.append(
-                    f"Glyph {ord(char)} ({name}) missing from font(s) {LATIN_FONT}, {CJK_FONT}."
-                )
+                problems.append(f"Glyph {ord(char)} ({name}) missing from font(s) {fonts}.")
     return problems
 
 

@@ -17,7 +17,7 @@ def draw_grad_norms(fig, tr) -> None:
         ax.semilogy(range(1, 11), [10 ** (-k * (i + 1) / 5) for k in range(10)], label=name,
                     color=plot.color(name))  # fmt: skip
     ax.set_xlabel(tr("layer", "层"))
-    ax.set_ylabel(tr(r"gradient norm $\|g\|$", r"梯度范数 $\|g\|$"))
+    ax.set_ylabel(tr(r"gradient norm $\|g\|$", "梯度范数 ‖g‖"))
     ax.set_title(tr("Gradient norm per layer (−1)", "各层梯度范数（−1）"))
     ax.legend()
 
@@ -53,6 +53,17 @@ def test_missing_glyph_is_an_error_naming_figure_and_text() -> None:
     with pytest.raises(plot.FigureError, match=r"figure 'bad' \(zh\).*'标题 ༀ'.*TIBETAN"):
         plot.render_svg("bad", draw, "zh")
     assert plot.render_svg("bad", draw, "en")  # the English text is fine
+
+
+def test_chinese_beside_math_is_an_error() -> None:
+    """mathtext draws the whole label with its own fonts: Chinese next to $...$ would be tofu."""
+
+    def draw(fig, tr) -> None:
+        fig.add_subplot().set_xlabel(tr("paths of $2^{54}$", "$2^{54}$ 条路径"))
+
+    with pytest.raises(plot.FigureError, match=r"figure 'mixed' \(zh\).*条路径.*mathtext"):
+        plot.render_svg("mixed", draw, "zh")
+    assert plot.render_svg("mixed", draw, "en")
 
 
 def test_chinese_text_in_the_english_figure_is_an_error(tmp_path: Path) -> None:
