@@ -79,14 +79,23 @@ def summary_line(doc: dict[str, Any], lang: str = "en") -> str:
     """When and on what the numbers were measured."""
     env = doc["environment"]
     load = f"{env['load_avg_1m']:.1f} -> {env.get('load_avg_1m_end', env['load_avg_1m']):.1f}"
+    runs: dict[str, list[str]] = {}
+    for group, started in doc.get("parts", {}).items():
+        runs.setdefault(started[11:16], []).append(group)
     if lang == "zh":
+        when = "；".join(f"{', '.join(g)} 开始于 {t} UTC" for t, g in sorted(runs.items()))
         return (
             f"测量于 {doc['date']}（提交 `{env['commit']}`，每项重复 {doc['reps']} 次，"
-            f"{env['cpu_count']} 核，1 分钟平均负载 {load}）。"
+            f"{env['cpu_count']} 核，1 分钟平均负载 {load}"
+            + (f"；{when}" if len(runs) > 1 else "")
+            + "）。"
         )
+    when = "; ".join(f"{', '.join(g)} from {t} UTC" for t, g in sorted(runs.items()))
     return (
         f"Measured on {doc['date']} (commit `{env['commit']}`, {doc['reps']} repetitions of each "
-        f"measure, {env['cpu_count']} cores, 1-minute load average {load})."
+        f"measure, {env['cpu_count']} cores, 1-minute load average {load}"
+        + (f"; {when}" if len(runs) > 1 else "")
+        + ")."
     )
 
 
@@ -203,6 +212,20 @@ def write(doc: dict, out_dir: Path = BENCH_DIR) -> list[Path]:
     return paths
 
 
+def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """`new`'s results, plus those of `old` in groups `new` did not measure (a group is the first
+    part of a key: figures, site, browser, probes). Each group's numbers stay from one run, so
+    its ratios hold; `parts` records which run each group came from."""
+    group = lambda m: m["key"].split(".")[0]  # noqa: E731
+    fresh = {group(m) for m in new["results"]}
+    kept = [m for m in old["results"] if group(m) not in fresh]
+    parts = {g: new["started"] for g in fresh}
+    parts.update({group(m): old["started"] for m in kept})
+    ordered = sorted(kept + new["results"], key=lambda m: GROUP_ORDER.index(group(m)))
+    return {**new, "results": ordered, "parts": parts}
+
+
+GROUP_ORDER = ["figures", "site", "browser", "probes"]
 REPO = BENCH_DIR.parent
 DOCS_PAGES = {"en": REPO / "docs" / "benchmarks.en.md", "zh": REPO / "docs" / "benchmarks.zh.md"}
 DOCS_DATA = REPO / "docs" / "assets" / "benchmarks"
@@ -221,11 +244,15 @@ def publish(doc: dict[str, Any]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m bench.report [FILE] [--markdown|--publish]`: print saved results again, or put
-    them into README.md and docs/benchmarks.*.md."""
+    them into README.md and docs/benchmarks.*.md. `python -m bench.report OLD NEW --merge` keeps
+    the groups of OLD that NEW did not measure and writes the union as bench/latest.json."""
     args = sys.argv[1:] if argv is None else argv
     markdown = "--markdown" in args
     files = [a for a in args if not a.startswith("--")] or [str(BENCH_DIR / "latest.json")]
     doc = json.loads(Path(files[0]).read_text(encoding="utf-8"))
+    if "--merge" in args:  # python -m bench.report OLD NEW --merge: write the union as latest
+        doc = merge(doc, json.loads(Path(files[1]).read_text(encoding="utf-8")))
+        print("written: " + ", ".join(str(p) for p in write(doc)))
     if "--publish" in args:
         print("updated: " + ", ".join(str(p.relative_to(REPO)) for p in publish(doc)))
         return 0

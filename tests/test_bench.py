@@ -225,3 +225,25 @@ def test_cells_are_timed_inside_python_in_one_fresh_namespace() -> None:
     assert str(sum(i * i for i in range(20000))) in text, "later cells see earlier ones"
     assert "BENCH_CELL_ERROR ValueError" in text, "a failing cell does not stop the rest"
     assert browser.elapsed(text) > 0
+
+
+def test_merge_keeps_whole_groups_from_one_run() -> None:
+    old = {
+        "started": "2026-01-02T10:00:00+00:00",
+        "results": [
+            {"key": "figures.noop", "median": 1.0},
+            {"key": "probes.overhead", "median": 2.0},
+        ],
+    }
+    new = {
+        "started": "2026-01-02T11:00:00+00:00",
+        "results": [{"key": "probes.overhead", "median": 1.1}, {"key": "site.size", "median": 3}],
+    }
+    merged = report.merge(old, new)
+    assert [(m["key"], m["median"]) for m in merged["results"]] == [
+        ("figures.noop", 1.0),
+        ("site.size", 3),
+        ("probes.overhead", 1.1),
+    ]
+    assert merged["parts"]["figures"].startswith("2026-01-02T10")
+    assert merged["parts"]["probes"].startswith("2026-01-02T11")
