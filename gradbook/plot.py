@@ -200,7 +200,7 @@ def _covered_codepoints() -> tuple[frozenset[int], frozenset[int]]:
 _MATH = re.compile(r"(?<!\\)\$.*?(?<!\\)\$")
 
 
-def _missing_glyphs(fig: Any) -> list[str]:
+def _missing_glyphs(fig: Any) -> list[tuple[str, str]]:
     """Problems for texts holding characters their font cannot draw (math is checked by mathtext).
 
     A label with `$...$` is drawn entirely by mathtext, whose fonts have no Chinese and no
@@ -219,7 +219,7 @@ def _missing_glyphs(fig: Any) -> list[str]:
         for char in plain:
             if not char.isspace() and ord(char) not in covered:
                 name = char.encode("ascii", "namereplace").decode("ascii")
-                problems.append(f"Glyph {ord(char)} ({name}) missing from font(s) {fonts}.")
+                problems.append((text, f"Glyph {ord(char)} ({name}) missing from font(s) {fonts}."))
     return problems
 
 
@@ -252,12 +252,10 @@ def render_svg(
                 format="svg",
                 metadata={"Date": None, "Creator": None, "Title": name, "Language": lang},
             )
-        problems.extend(_missing_glyphs(fig))
-    if problems:
-        raise FigureError(
-            f"figure {name!r} ({lang}): missing glyph in text {_offending_text(fig, problems[0])!r}: "
-            f"{problems[0]}"
-        )
+        located = _missing_glyphs(fig) + [(_offending_text(fig, p), p) for p in problems]
+    if located:
+        text, problem = located[0]
+        raise FigureError(f"figure {name!r} ({lang}): missing glyph in text {text!r}: {problem}")
     if lang == "en":
         chinese = [t for t in _texts(fig) if _CJK.search(t)]
         if chinese:
