@@ -40,19 +40,29 @@ class SiteHandler(SimpleHTTPRequestHandler):
     """Static files plus the isolation headers; every response is revalidated, never stale."""
 
     extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
+    isolated = True  # False serves the site as a plain static host would (no COOP/COEP)
+    quiet = False
 
     def end_headers(self) -> None:
-        for name, value in ISOLATION_HEADERS.items():
-            self.send_header(name, value)
+        if self.isolated:
+            for name, value in ISOLATION_HEADERS.items():
+                self.send_header(name, value)
         # A rebuilt site shows up on the next reload: the browser asks again (If-Modified-Since) and
         # gets a cheap 304 for unchanged files, such as Pyodide's 10 MB runtime.
         self.send_header("Cache-Control", "no-cache")
         super().end_headers()
 
+    def log_message(self, format: str, *args: object) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
 
-def make_server(root: Path, host: str, port: int) -> ThreadingHTTPServer:
+
+def make_server(
+    root: Path, host: str, port: int, *, isolated: bool = True, quiet: bool = False
+) -> ThreadingHTTPServer:
     """A server for root on host:port (port 0 picks a free one); call serve_forever() on it."""
-    return ThreadingHTTPServer((host, port), partial(SiteHandler, directory=str(root)))
+    handler = type("Handler", (SiteHandler,), {"isolated": isolated, "quiet": quiet})
+    return ThreadingHTTPServer((host, port), partial(handler, directory=str(root)))
 
 
 def main(argv: list[str] | None = None) -> int:
