@@ -108,10 +108,11 @@ def update_block(path: Path, doc: dict[str, Any], lang: str = "en", data_link: s
     head, rest = text.split(START, 1)
     _, tail = rest.split(END, 1)
     link = ""
-    if data_link:
+    if data_link and lang == "zh":  # the Chinese build does not carry docs/assets: name the file
+        link = f"\n\n每次重复的原始数据在仓库的 `{data_link}` 中。"
+    elif data_link:
         name = data_link.rsplit("/", 1)[-1]
-        words = "每次重复的原始数据" if lang == "zh" else "Every repetition's raw numbers"
-        link = f"\n\n{words}: [{name}]({data_link})"
+        link = f"\n\nEvery repetition's raw numbers: [{name}]({data_link})"
     table = markdown_table(doc["results"], lang)
     block = f"{START}\n{summary_line(doc, lang)}\n\n{table}{link}\n{END}"
     path.write_text(head + block + tail, encoding="utf-8")
@@ -238,7 +239,8 @@ def publish(doc: dict[str, Any]) -> list[Path]:
     dated.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     update_block(REPO / "README.md", doc, "en", dated.relative_to(REPO).as_posix())
     for lang, page in DOCS_PAGES.items():
-        update_block(page, doc, lang, dated.relative_to(page.parent).as_posix())
+        where = dated.relative_to(REPO if lang == "zh" else page.parent).as_posix()
+        update_block(page, doc, lang, where)
     return [REPO / "README.md", *DOCS_PAGES.values(), dated]
 
 

@@ -204,11 +204,11 @@ def test_update_block_replaces_only_the_marked_table(tmp_path: Path) -> None:
     )
     page = tmp_path / "page.md"
     page.write_text(f"# Title\n\n{report.START}\nold\n{report.END}\n\nafter\n", encoding="utf-8")
-    report.update_block(page, doc, "zh", "assets/r.json")
+    report.update_block(page, doc, "zh", "docs/assets/r.json")
     text = page.read_text(encoding="utf-8")
     assert text.startswith("# Title\n\n") and text.endswith("\n\nafter\n")
     assert "old" not in text and "2026-01-02" in text
-    assert "构建出的站点大小" in text and "达标" in text and "(assets/r.json)" in text
+    assert "构建出的站点大小" in text and "达标" in text and "`docs/assets/r.json`" in text
 
 
 def test_cells_are_timed_inside_python_in_one_fresh_namespace() -> None:
