@@ -265,12 +265,30 @@ def search_tokens(index: dict, prefix_filter) -> set[str]:
 
 @pytest.mark.site
 def test_search_index_finds_terms_in_both_languages(built_site: Path) -> None:
-    index = json.loads((built_site / "search" / "search_index.json").read_text("utf-8"))
-    zh = search_tokens(index, lambda loc: loc.startswith("zh/"))
-    en = search_tokens(index, lambda loc: not loc.startswith("zh/"))
+    read = lambda path: json.loads((built_site / path).read_text("utf-8"))  # noqa: E731
+    en_index, zh_index = read("search/search_index.json"), read("zh/search/search_index.json")
+    zh = search_tokens(zh_index, lambda loc: True)
+    en = search_tokens(en_index, lambda loc: True)
     assert "梯度消失" in zh, "the Chinese search index does not hold 梯度消失 as a term"
     assert "梯度爆炸" in zh
     assert "vanishing" in en and "gradient" in en
+    assert not any(d["location"].startswith("zh/") for d in en_index["docs"]), (
+        "zh pages in en index"
+    )
+
+
+@pytest.mark.site
+def test_each_language_loads_only_its_own_search_index(built_site: Path) -> None:
+    """Material fetches <base>/search/search_index.json: a zh page's base is the zh root."""
+    zh_index = json.loads((built_site / "zh/search/search_index.json").read_text("utf-8"))
+    assert zh_index["docs"] and not any(d["location"].startswith("zh/") for d in zh_index["docs"])
+    for page, base in [
+        ("chapters/01_backprop/index.html", "../.."),
+        ("zh/chapters/01_backprop/index.html", "../../../zh/"),
+        ("zh/index.html", "../zh/"),
+    ]:
+        html = (built_site / page).read_text("utf-8")
+        assert f'"base": "{base}"' in html, page
 
 
 # --------------------------------------------------------------------------- hooks, unit level
@@ -387,3 +405,22 @@ def test_cjk_soft_breaks_are_joined_but_code_is_not() -> None:
     out = cjk.join_cjk_lines(md)
     assert out.startswith("构建网站时从这个文件里填进去。\nEnglish line\n继续。")
     assert out.endswith("```text\n中文\n中文\n```\n")
+
+
+def test_search_split_moves_each_language_to_its_own_index() -> None:
+    from gradbook.site.search_split import point_base_at_locale, split_index
+
+    index = {
+        "config": {"lang": ["en"]},
+        "docs": [
+            {"location": "chapters/a/", "text": "x"},
+            {"location": "zh/chapters/a/", "text": "y"},
+        ],
+    }
+    parts = split_index(index, ["zh"])
+    assert parts[""]["docs"] == [{"location": "chapters/a/", "text": "x"}]
+    assert parts["zh"]["docs"] == [{"location": "chapters/a/", "text": "y"}]
+    assert parts["zh"]["config"] == index["config"]
+    html = '<script id="__config" type="application/json">{"annotate": null, "base": "../..", "x": 1}</script>'
+    assert '"base": "../../zh/"' in point_base_at_locale(html, "zh")
+    assert '"base": "./zh/"' in point_base_at_locale(html.replace("../..", "."), "zh")
