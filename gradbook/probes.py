@@ -61,11 +61,13 @@ def layer_weights(model: nn.Module) -> dict[str, torch.Tensor]:
 class GradNorms:
     """Per-layer gradient norms, one entry per backward pass (`history`), newest last.
 
-    During backward, tensor hooks on the pre-activations only collect their gradients; when the
-    backward pass ends, one batched call computes their norms and those of the weights' `.grad`.
-    That keeps the probe's cost small (per-tensor norm calls were the expensive part) and reads
-    the gradients before anything, such as clipping, can modify them in place. A weight's norm is
-    that of its `.grad`, so it includes earlier passes if they were not zeroed.
+    In a recorded forward pass, a hook on each layer's activation module asks autograd to hand over
+    dLoss/dz when the node that computed z runs in backward (a pre-hook on `z.grad_fn`, cheaper to
+    register than a tensor hook). When the backward pass ends, one batched call computes the norms
+    of those gradients and of the weights' `.grad` and keeps them as one tensor; they become Python
+    floats only when read. That reads the gradients before anything, such as clipping, can modify
+    them in place. A weight's norm is that of its `.grad`, so it includes earlier passes if they
+    were not zeroed.
     """
 
     def __init__(self, model: nn.Module, every: int = 1) -> None:
@@ -75,7 +77,10 @@ class GradNorms:
         self.every = every
         self._forwards = 0  # forward passes with gradients seen
         self._active = True  # whether this pass is recorded
-        self._pending: list[tuple[str, str, torch.Tensor]] = []
+        # gradients of the backward pass under way, and what each one is
+        self._pending_keys: list[tuple[str, str]] = []
+        self._pending: list[torch.Tensor] = []
+        self._weight_keys = tuple(("weight", name) for name in self.weights)
         self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
@@ -83,19 +88,21 @@ class GradNorms:
         for name, module in self.points.items():
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
 
-    def _collector(self, kind: str, name: str) -> Callable[[torch.Tensor], None]:
-        def collect(grad: torch.Tensor) -> None:
-            if not self._active:
-                return
-            if not self._pending:  # first gradient of this backward pass
-                torch.autograd.Variable._execution_engine.queue_callback(self._flush)
-            self._pending.append((kind, name, grad))
-
-        return collect
+    def _collect(self, key: tuple[str, str], grad: torch.Tensor | None) -> None:
+        if grad is None:
+            return
+        if not self._pending:  # first gradient of this backward pass
+            torch.autograd.Variable._execution_engine.queue_callback(self._flush)
+        self._pending_keys.append(key)
+        self._pending.append(grad)
 
     def _forward_hook(self, name: str) -> Callable:
-        collect = self._collector("pre_activation", name)
+        key = ("pre_activation", name)
         first = name == next(iter(self.points))
+        collect = self._collect
+
+        def tensor_hook(grad: torch.Tensor) -> None:  # z is a leaf: no node computed it
+            collect(key, grad)
 
         def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
             z = inputs[0]
@@ -104,8 +111,18 @@ class GradNorms:
             if first:  # a new forward pass: is it one we record?
                 self._active = self._forwards % self.every == 0
                 self._forwards += 1
-            if self._active:  # a tensor hook fires when dLoss/dz is computed in backward
-                z.register_hook(collect)
+            if not self._active:
+                return
+            node = z.grad_fn
+            if node is None:
+                z.register_hook(tensor_hook)
+                return
+            index = z.output_nr  # which of the node's outputs z is
+
+            def pre_hook(grad_outputs: tuple) -> None:  # runs when backward reaches z's node
+                collect(key, grad_outputs[index])
+
+            node.register_prehook(pre_hook)
 
         return hook
 
@@ -114,13 +131,14 @@ class GradNorms:
         if not self._pending:
             return
         # weight gradients are complete in .grad now, and nothing has touched them yet
-        self._pending += [
-            ("weight", name, w.grad) for name, w in self.weights.items() if w.grad is not None
-        ]
-        keys = tuple((kind, name) for kind, name, _ in self._pending)
-        norms = torch.stack(torch._foreach_norm([g for _, _, g in self._pending]))
-        self._records.append((keys, norms))
+        grads, keys = self._pending, self._pending_keys
+        for key, w in zip(self._weight_keys, self.weights.values(), strict=True):
+            if w.grad is not None:
+                keys.append(key)
+                grads.append(w.grad)
+        self._records.append((tuple(keys), torch.stack(torch._foreach_norm(grads))))
         self._pending = []
+        self._pending_keys = []
 
     def remove(self) -> None:
         for handle in self._handles:

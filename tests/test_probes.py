@@ -109,3 +109,24 @@ def test_probe_reads_gradients_before_clipping():
         net(x).pow(2).sum().backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 1e-6)
     assert g.weight["hidden1"] == pytest.approx(weight["hidden1"], rel=1e-6)
+
+
+def test_pre_activation_that_is_a_leaf_and_batch_norm_outputs():
+    # z is the input itself (no node computed it): the probe falls back to a tensor hook
+    x = torch.randn(4, 3, requires_grad=True)
+    net = torch.nn.Sequential(torch.nn.Tanh())
+    with probes.grad_norms(net) as g:
+        net(x).pow(2).sum().backward()
+    assert g.pre_activation["0"] == pytest.approx(float(x.grad.norm()), rel=1e-6)
+    # batch norm's node has several outputs; z is the first one
+    torch.manual_seed(0)
+    bn = MLP([3, 5, 2], activation="relu", batch_norm=True)
+    x = torch.randn(8, 3)
+    z = bn.layers["hidden1"].norm(bn.layers["hidden1"].linear(x))
+    z.retain_grad()
+    bn.layers["output"](torch.relu(z)).sum().backward()
+    expected = float(z.grad.norm())
+    bn.zero_grad(set_to_none=True)
+    with probes.grad_norms(bn) as g:
+        bn(x).sum().backward()
+    assert g.pre_activation["hidden1"] == pytest.approx(expected, rel=1e-6)
