@@ -29,6 +29,8 @@ await build({
   outdir: cellsOut,
   bundle: true,
   format: "esm",
+  splitting: true, // cells.js imports live.js (editor, charts) only when a cell is near
+  chunkNames: "chunk-[hash]",
   minify: true,
   target: ["es2022"],
   loader: { ".py": "text" },

@@ -1,11 +1,13 @@
-// Entry point: turns every ```pycell fence on the page into a live cell backed by one shared kernel.
+// The live cells: turns every ```pycell fence on the page into a live cell backed by one shared kernel.
+// Loaded on demand by cells.js (CodeMirror and uPlot are most of the page's JavaScript).
 import { Cell } from "./cell.js";
 import { texts } from "./i18n.js";
 import { Kernel } from "./kernel.js";
 
-function setup() {
+/** Make the page's cells live; returns { kernel, cells } (null when the page has none). */
+export function setup() {
   const roots = [...document.querySelectorAll(".pycell:not(.pycell--live)")];
-  if (roots.length === 0) return;
+  if (roots.length === 0) return null;
   const kernel = new Kernel();
   const text = texts();
   let chains = 0;
@@ -41,8 +43,5 @@ function setup() {
     for (const cell of cells) cell.redrawCharts();
   }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
-  window.gradbookCells = { kernel, cells }; // for debugging and browser tests
+  return { kernel, cells };
 }
-
-if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
-else setup();
