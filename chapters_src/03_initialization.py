@@ -53,7 +53,8 @@ def preact_stds(scheme: str, sc: dict, x: torch.Tensor) -> list[float]:
     )  # fmt: skip
     with torch.no_grad(), probes.activations(net) as acts:
         net(x)
-    return [acts.pre[name].std for name in net.hidden_names]
+    pre = acts.pre  # summarises every layer once
+    return [pre[name].std for name in net.hidden_names]
 
 
 sig = cfg["signal"]
