@@ -116,7 +116,9 @@ def draw_chain(fig, tr):
     ax.set_yscale("log")
     ax.set_xlabel(tr("number of multiplications k", "乘法次数 k"))
     ax.set_ylabel(r"$|\partial x_k / \partial x_0|$")
-    ax.set_title(tr("A chain of k multiplications: gradient $= w^k$", "k 次连乘：梯度等于 w 的 k 次方"))
+    ax.set_title(
+        tr("A chain of k multiplications: gradient $= w^k$", "k 次连乘：梯度等于 w 的 k 次方")
+    )
     ax.legend()
 
 
