@@ -236,11 +236,14 @@ class Activations:
         self._pre: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
         self._post: dict[str, list[torch.Tensor]] = {name: [] for name in self.points}
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        # summaries are costly (quantiles over every layer); computed once per batch of forwards
+        self._summaries: dict[str, dict[str, ActStats]] = {}
 
     def _attach(self) -> None:
         for name, module in self.points.items():
 
             def hook(module, inputs, output, name=name):
+                self._summaries.clear()
                 self._pre[name].append(inputs[0].detach())
                 self._post[name].append(output.detach())
 
@@ -256,11 +259,15 @@ class Activations:
 
     @property
     def pre(self) -> dict[str, ActStats]:
-        return self._stats(self._pre)
+        if "pre" not in self._summaries:
+            self._summaries["pre"] = self._stats(self._pre)
+        return self._summaries["pre"]
 
     @property
     def post(self) -> dict[str, ActStats]:
-        return self._stats(self._post)
+        if "post" not in self._summaries:
+            self._summaries["post"] = self._stats(self._post)
+        return self._summaries["post"]
 
 
 @contextmanager

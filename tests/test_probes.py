@@ -130,3 +130,18 @@ def test_pre_activation_that_is_a_leaf_and_batch_norm_outputs():
     with probes.grad_norms(bn) as g:
         bn(x).sum().backward()
     assert g.pre_activation["hidden1"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_activation_summaries_are_computed_once_and_refreshed_by_a_new_forward() -> None:
+    torch.manual_seed(0)
+    net = MLP([4, 8, 8, 2], activation="relu")
+    x = torch.randn(16, 4)
+    with torch.no_grad(), probes.activations(net) as acts:
+        net(x)
+        first = acts.pre
+        assert acts.pre is first  # reading it per layer costs nothing more
+        net(x * 3)
+        second = acts.pre
+    assert second is not first
+    name = next(iter(first))
+    assert second[name].std > first[name].std  # the new batch is part of the summary
