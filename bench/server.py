@@ -13,6 +13,8 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from gradbook.serve import MIME_TYPES
+
 
 class Served:
     """What the server sent, as (path, bytes) pairs in order; thread-safe."""
@@ -38,16 +40,7 @@ class Served:
 class _Handler(SimpleHTTPRequestHandler):
     served: Served
     isolated: bool = False
-    extensions_map = {
-        **SimpleHTTPRequestHandler.extensions_map,
-        ".wasm": "application/wasm",
-        ".mjs": "text/javascript",
-        ".js": "text/javascript",
-        ".json": "application/json",
-        ".svg": "image/svg+xml",
-        ".whl": "application/zip",
-        ".zip": "application/zip",
-    }
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, **MIME_TYPES}
 
     def end_headers(self) -> None:
         # What a typical static host sends (GitHub Pages: max-age=600): a reload within ten
