@@ -68,24 +68,27 @@ def stale_reasons(entry: dict[str, Any] | None, inputs: dict[str, str], out_dir:
     """Why a chapter must rerun (empty: it is current)."""
     if not entry:
         return ["never built"]
-    reasons = []
-    recorded = entry.get("inputs", {})
-    for path in sorted(set(recorded) | set(inputs)):
-        if path not in recorded:
-            reasons.append(f"new input {path}")
-        elif path not in inputs:
-            reasons.append(f"no longer imports {path}")
-        elif recorded[path] != inputs[path]:
-            reasons.append(f"changed {path}")
     expected = entry.get("outputs", {})
-    actual = output_hashes(out_dir)
-    for name in sorted(set(expected) | set(actual)):
-        if name not in actual:
-            reasons.append(f"missing output {name}")
-        elif name not in expected:
-            reasons.append(f"unexpected output {name}")
-        elif expected[name] != actual[name]:
-            reasons.append(f"modified output {name}")
+    reasons = _differences(
+        entry.get("inputs", {}), inputs, "new input", "no longer imports", "changed"
+    ) + _differences(
+        expected, output_hashes(out_dir), "unexpected output", "missing output", "modified output"
+    )
     if not expected:
         reasons.append("no outputs recorded")
+    return reasons
+
+
+def _differences(
+    recorded: dict[str, str], current: dict[str, str], added: str, gone: str, changed: str
+) -> list[str]:
+    """One reason per name that appeared, disappeared or changed its hash, in name order."""
+    reasons = []
+    for name in sorted(set(recorded) | set(current)):
+        if name not in recorded:
+            reasons.append(f"{added} {name}")
+        elif name not in current:
+            reasons.append(f"{gone} {name}")
+        elif recorded[name] != current[name]:
+            reasons.append(f"{changed} {name}")
     return reasons
