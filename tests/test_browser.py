@@ -19,6 +19,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from gradbook.serve import ISOLATION_HEADERS
+
 pytestmark = pytest.mark.browser
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -398,27 +400,29 @@ def test_ten_run_stop_cycles_leave_the_page_working(pg: CellPage) -> None:
     assert pg.run(0) == "done"
 
 
+def stop_keeps_variables(cp: CellPage) -> float:
+    """On an isolated page, Stop interrupts a runaway cell in place; returns Stop's seconds."""
+    assert cp.page.evaluate("() => crossOriginIsolated") is True
+    assert cp.run(SCRATCH, "kept = 41\n") == "done"
+    epoch = cp.kernel("epoch")
+    cp.set_code(SCRATCH, "while True:\n    pass\n")
+    cp.click(SCRATCH, "run")
+    cp.wait_state(SCRATCH, ("running",))
+    start = time.perf_counter()
+    cp.click(SCRATCH, "stop")
+    assert cp.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
+    took = time.perf_counter() - start
+    assert "KeyboardInterrupt" in cp.stderr(SCRATCH)
+    assert cp.kernel("epoch") == epoch  # interrupted in place, not restarted
+    assert cp.run(SCRATCH, "print(kept + 1)") == "done"
+    assert cp.output(SCRATCH).strip() == "42"
+    return took
+
+
 def test_interrupt_keeps_state_when_cross_origin_isolated(browser, site_server: str) -> None:
-    headers = {
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Embedder-Policy": "require-corp",
-    }
-    cp = open_page(browser, site_server + PLAYGROUND["en"], "en", headers=headers)
+    cp = open_page(browser, site_server + PLAYGROUND["en"], "en", headers=ISOLATION_HEADERS)
     try:
-        assert cp.page.evaluate("() => crossOriginIsolated") is True
-        assert cp.run(SCRATCH, "kept = 41\n") == "done"
-        epoch = cp.kernel("epoch")
-        cp.set_code(SCRATCH, "while True:\n    pass\n")
-        cp.click(SCRATCH, "run")
-        cp.wait_state(SCRATCH, ("running",))
-        start = time.perf_counter()
-        cp.click(SCRATCH, "stop")
-        assert cp.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
-        took = time.perf_counter() - start
-        assert "KeyboardInterrupt" in cp.stderr(SCRATCH)
-        assert cp.kernel("epoch") == epoch  # interrupted, not restarted
-        assert cp.run(SCRATCH, "print(kept + 1)") == "done"
-        assert cp.output(SCRATCH).strip() == "42"
+        took = stop_keeps_variables(cp)
         assert cp.guard.foreign == []
         print(f"\n[isolated] Stop -> KeyboardInterrupt: {took:.2f} s")
     finally:
@@ -453,18 +457,7 @@ def served_site(built_site: Path) -> Iterator[str]:
 def test_gradbook_serve_isolates_the_page_and_stop_keeps_variables(browser, served_site) -> None:
     cp = open_page(browser, served_site + PLAYGROUND["en"], "en")
     try:
-        assert cp.page.evaluate("() => crossOriginIsolated") is True
-        assert cp.run(SCRATCH, "kept = 41\n") == "done"
-        epoch = cp.kernel("epoch")
-        cp.set_code(SCRATCH, "while True:\n    pass\n")
-        cp.click(SCRATCH, "run")
-        cp.wait_state(SCRATCH, ("running",))
-        cp.click(SCRATCH, "stop")
-        assert cp.wait_state(SCRATCH, ("stopped",), timeout=5_000) == "stopped"
-        assert "KeyboardInterrupt" in cp.stderr(SCRATCH)
-        assert cp.kernel("epoch") == epoch  # interrupted in place, not restarted
-        assert cp.run(SCRATCH, "print(kept + 1)") == "done"
-        assert cp.output(SCRATCH).strip() == "42"
+        stop_keeps_variables(cp)
         assert cp.kernel("spare") is None  # the interrupt needs no standby worker
         assert cp.guard.foreign == [] and cp.errors == []
     finally:
