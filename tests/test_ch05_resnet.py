@@ -89,7 +89,7 @@ def _run_cells(page: Path, edit=lambda s: s) -> list[dict]:
 def test_cells_show_the_shortcut_at_work() -> None:
     """Cell 1: the plain BN net's gradient grows towards the input far more than the residual one's.
     Cell 2: after the same steps, the residual net's loss is below the plain one's."""
-    grads, training = _run_cells(REPO / "docs" / "chapters" / f"{SLUG}.en.md")
+    grads, training = _run_cells(REPO / "docs" / "en" / "chapters" / f"{SLUG}.md")
     g = {s["name"]: s["values"] for s in grads["series"]}
     assert g["plain"][0] / g["plain"][-1] > 3 * g["residual"][0] / g["residual"][-1]
     loss = {s["name"]: s["values"][-1] for s in training["series"]}

@@ -16,7 +16,7 @@ from gradbook.lite import charts
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ["01_backprop", "02_activations"]
-PAGES = [ROOT / "docs" / "chapters" / f"{c}.{lang}.md" for c in CHAPTERS for lang in ("en", "zh")]
+PAGES = [ROOT / "docs" / lang / "chapters" / f"{c}.md" for c in CHAPTERS for lang in ("en", "zh")]
 CELL = re.compile(r"^```pycell\n(.*?)^```$", re.S | re.M)
 
 
@@ -68,7 +68,7 @@ def test_cells_run_and_draw_log_scale_charts(page: Path) -> None:
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_english_and_chinese_cells_are_the_same_code(chapter: str) -> None:
     en, zh = (
-        page_cells(ROOT / "docs" / "chapters" / f"{chapter}.{lang}.md") for lang in ("en", "zh")
+        page_cells(ROOT / "docs" / lang / "chapters" / f"{chapter}.md") for lang in ("en", "zh")
     )
     assert [code_tokens(c) for c in en] == [code_tokens(c) for c in zh]
 
@@ -76,7 +76,7 @@ def test_english_and_chinese_cells_are_the_same_code(chapter: str) -> None:
 def test_activation_knob_changes_the_story() -> None:
     """Chapter 02's cell: sigmoid loses orders of magnitude across 10 layers, ReLU far less, and
     ReLU with He init keeps the gradient's size (the reader's knobs `activation` and `init`)."""
-    (cell, *_) = page_cells(ROOT / "docs" / "chapters" / "02_activations.en.md")
+    (cell, *_) = page_cells(ROOT / "docs" / "en" / "chapters" / "02_activations.md")
     ratios = {}
     for act, init in [("sigmoid", "lecun"), ("relu", "lecun"), ("relu", "kaiming")]:
         source = cell.replace('activation = "sigmoid"', f'activation = "{act}"')

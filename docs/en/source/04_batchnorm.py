@@ -1,0 +1,1 @@
+../../../chapters_src/04_batchnorm.py

@@ -1,0 +1,1 @@
+../../../chapters_src/05_resnet.py

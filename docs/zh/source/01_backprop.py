@@ -1,0 +1,1 @@
+../../../chapters_src/01_backprop.py

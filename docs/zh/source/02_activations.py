@@ -1,0 +1,1 @@
+../../../chapters_src/02_activations.py

@@ -1,0 +1,1 @@
+../../../chapters_src/03_initialization.py
