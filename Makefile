@@ -74,13 +74,15 @@ test-fast: $(VENV)/.stamp ## unit and build tests only, no site or browser
 bench: web browser-deps ## measure speed and size; writes bench/*.json
 	$(PY) -m bench
 
-lint: $(VENV)/.stamp ## ruff lint and format check
+lint: $(VENV)/.stamp web/node_modules/.stamp ## ruff and Biome: lint and format check, Python and JavaScript
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	cd web && npx --no-install biome ci .
 
-format: $(VENV)/.stamp
+format: $(VENV)/.stamp web/node_modules/.stamp ## format and lint-fix Python (ruff) and JavaScript/CSS (Biome)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+	cd web && npx --no-install biome check --write .
 
 clean:
 	rm -rf site build

@@ -111,19 +111,27 @@ export class Cell {
     if (status === "ok" || status === "error" || status === "interrupted") {
       this.ranEpoch = this.job.epoch;
     }
-    if (status === "ok") {
-      const seconds = ((performance.now() - started) / 1000).toFixed(2);
-      this.setStatus("done", t.done(seconds));
-    } else if (status === "error") this.setStatus("error", t.error);
-    else if (status === "interrupted") this.setStatus("stopped", t.interrupted);
-    else if (status === "stopped") {
-      this.setStatus("stopped", info.restarted ? t.stoppedRestarted : t.stopped);
-    }
-    else if (status === "cancelled") this.setStatus("cancelled", t.cancelled);
-    else if (status === "fatal") {
-      this.setStatus("error", t.error);
-      this.appendText("stderr", t.fatal(info.error));
-      this.flushText();
+    switch (status) {
+      case "ok":
+        this.setStatus("done", t.done(((performance.now() - started) / 1000).toFixed(2)));
+        break;
+      case "error":
+        this.setStatus("error", t.error);
+        break;
+      case "interrupted":
+        this.setStatus("stopped", t.interrupted);
+        break;
+      case "stopped":
+        this.setStatus("stopped", info.restarted ? t.stoppedRestarted : t.stopped);
+        break;
+      case "cancelled":
+        this.setStatus("cancelled", t.cancelled);
+        break;
+      case "fatal":
+        this.setStatus("error", t.error);
+        this.appendText("stderr", t.fatal(info.error));
+        this.flushText();
+        break;
     }
     if (info.truncated) this.appendNotice(t.truncated(OUTPUT_CAP_KB));
   }

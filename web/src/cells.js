@@ -11,7 +11,11 @@ let loading = null;
 function load() {
   loading ??= import("./live.js").then(({ setup }) => {
     const live = setup();
-    Object.defineProperty(window, "gradbookCells", { value: live ?? undefined, writable: true, configurable: true });
+    Object.defineProperty(window, "gradbookCells", {
+      value: live ?? undefined,
+      writable: true,
+      configurable: true,
+    });
     return live;
   });
   return loading;

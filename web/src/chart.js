@@ -2,7 +2,16 @@
 import uPlot from "uplot";
 
 // Okabe-Ito colours: tell apart for colour-blind readers and readable on light and dark backgrounds.
-const PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999"];
+const PALETTE = [
+  "#0072B2",
+  "#E69F00",
+  "#009E73",
+  "#D55E00",
+  "#CC79A7",
+  "#56B4E9",
+  "#F0E442",
+  "#999999",
+];
 const HEIGHT = 320;
 
 /** Parse a spec; Python's json may emit NaN/Infinity, which JSON.parse rejects, so map them to null. */
@@ -39,7 +48,7 @@ function logTick(v) {
 }
 
 // Log axes: ticks and grid lines only at powers of ten, at most about eight of them.
-function logSplits(u, axisIdx, min, max) {
+function logSplits(_u, _axisIdx, min, max) {
   const lo = Math.ceil(Math.log10(min) - 1e-9);
   const hi = Math.floor(Math.log10(max) + 1e-9);
   const step = Math.max(1, Math.ceil((hi - lo + 1) / 8));
@@ -51,8 +60,8 @@ function logSplits(u, axisIdx, min, max) {
 // uPlot thins log-axis labels by mantissa; our splits are already sparse, so keep them all.
 const LOG_AXIS = {
   splits: logSplits,
-  filter: (u, splits) => splits,
-  values: (u, splits) => splits.map(logTick),
+  filter: (_u, splits) => splits,
+  values: (_u, splits) => splits.map(logTick),
 };
 
 function axis(label, colors, extra = {}) {
@@ -104,12 +113,12 @@ function barOptions(spec, colors) {
       x: { time: false, range: () => [-0.5, categories.length - 0.5] },
       y: spec.logy
         ? { distr: 3 }
-        : { range: (u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.05 || 1] },
+        : { range: (_u, min, max) => [Math.min(0, min), Math.max(0, max) * 1.05 || 1] },
     },
     axes: [
       axis(spec.xlabel, colors, {
         splits: () => x,
-        values: (u, splits) => splits.map((v) => categories[v] ?? ""),
+        values: (_u, splits) => splits.map((v) => categories[v] ?? ""),
         grid: { show: false },
       }),
       axis(spec.ylabel, colors, spec.logy ? LOG_AXIS : {}),
@@ -137,11 +146,17 @@ function barOptions(spec, colors) {
 
 /** Draw spec (an object) into container; returns an object with destroy(). */
 export function drawChart(container, spec) {
-  if (spec.kind !== "line" && spec.kind !== "bar") throw new Error(`unknown chart kind ${spec.kind}`);
+  if (spec.kind !== "line" && spec.kind !== "bar")
+    throw new Error(`unknown chart kind ${spec.kind}`);
   const colors = theme(container);
-  const { options, data } = spec.kind === "bar" ? barOptions(spec, colors) : lineOptions(spec, colors);
+  const { options, data } =
+    spec.kind === "bar" ? barOptions(spec, colors) : lineOptions(spec, colors);
   const width = Math.max(container.clientWidth, 280);
-  const plot = new uPlot({ title: spec.title || "", width, height: HEIGHT, ...options }, data, container);
+  const plot = new uPlot(
+    { title: spec.title || "", width, height: HEIGHT, ...options },
+    data,
+    container,
+  );
   container.dataset.kind = spec.kind;
   const resize = new ResizeObserver(() => {
     const w = Math.max(container.clientWidth, 280);

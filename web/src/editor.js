@@ -14,20 +14,31 @@ import { tags } from "@lezer/highlight";
 
 // Colours come from CSS variables (cells.css), so one style serves the light and the dark scheme.
 const highlightStyle = HighlightStyle.define([
-  { tag: [tags.keyword, tags.controlKeyword, tags.definitionKeyword], color: "var(--pycell-keyword)" },
+  {
+    tag: [tags.keyword, tags.controlKeyword, tags.definitionKeyword],
+    color: "var(--pycell-keyword)",
+  },
   { tag: [tags.string, tags.special(tags.string)], color: "var(--pycell-string)" },
   { tag: [tags.number, tags.bool, tags.null], color: "var(--pycell-number)" },
   { tag: tags.comment, color: "var(--pycell-comment)", fontStyle: "italic" },
-  { tag: [tags.function(tags.variableName), tags.function(tags.propertyName)], color: "var(--pycell-function)" },
+  {
+    tag: [tags.function(tags.variableName), tags.function(tags.propertyName)],
+    color: "var(--pycell-function)",
+  },
   { tag: [tags.definition(tags.variableName), tags.className], color: "var(--pycell-definition)" },
   { tag: [tags.operator, tags.punctuation], color: "var(--pycell-operator)" },
 ]);
 
 /** Create an editor in parent holding code; onRun is called on Shift+Enter or Ctrl/Cmd+Enter. */
 export function createEditor(parent, code, { onRun, label }) {
+  // A key binding returns true to say it handled the key.
+  const run = () => {
+    onRun();
+    return true;
+  };
   const runKeys = [
-    { key: "Shift-Enter", run: () => (onRun(), true) },
-    { key: "Mod-Enter", run: () => (onRun(), true) },
+    { key: "Shift-Enter", run },
+    { key: "Mod-Enter", run },
   ];
   return new EditorView({
     parent,

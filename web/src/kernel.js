@@ -185,7 +185,12 @@ export class Kernel {
     this.running = job;
     job.epoch = this.epoch;
     job.onStart();
-    this.boot.worker.postMessage({ type: "run", id: job.id, code: job.code, filename: job.filename });
+    this.boot.worker.postMessage({
+      type: "run",
+      id: job.id,
+      code: job.code,
+      filename: job.filename,
+    });
   }
 
   handle(message) {

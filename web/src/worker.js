@@ -66,7 +66,7 @@ const PACKAGE = "gradbook-lite";
 async function init(message) {
   const t0 = performance.now();
   let runtimeReady = t0;
-  const { loadPyodide } = await import(pyodideBase + "pyodide.mjs");
+  const { loadPyodide } = await import(`${pyodideBase}pyodide.mjs`);
   pyodide = await loadPyodide({
     indexURL: pyodideBase,
     packages: [PACKAGE],
@@ -75,8 +75,8 @@ async function init(message) {
       runtimeReady = performance.now();
     },
   });
-  pyodide.setStdout({ batched: (text) => write("stdout", text + "\n") });
-  pyodide.setStderr({ batched: (text) => write("stderr", text + "\n") });
+  pyodide.setStdout({ batched: (text) => write("stdout", `${text}\n`) });
+  pyodide.setStderr({ batched: (text) => write("stderr", `${text}\n`) });
   if (message.interruptBuffer) {
     interruptBuffer = new Uint8Array(message.interruptBuffer);
     pyodide.setInterruptBuffer(interruptBuffer);
@@ -127,7 +127,7 @@ function run(message) {
   try {
     status = runCell(message.code, message.filename);
   } catch (err) {
-    write("stderr", String(err && err.message ? err.message : err) + "\n");
+    write("stderr", `${err?.message || err}\n`);
     status = "error";
   }
   flush();
@@ -144,7 +144,7 @@ self.onmessage = (event) => {
       if (message.type === "init") await init(message);
       else if (message.type === "run") run(message);
     } catch (err) {
-      post({ type: "fatal", error: String(err && err.message ? err.message : err) });
+      post({ type: "fatal", error: String(err?.message || err) });
     }
   });
 };
