@@ -1,5 +1,5 @@
 // One cell on the page: editor, Run/Stop/Reset, a status line and an output area (text and charts).
-import { drawChart, parseSpec } from "./chart.js";
+import { drawChart } from "./chart.js";
 import { createEditor, getCode, setCode } from "./editor.js";
 
 const OUTPUT_CAP_KB = 200; // the worker enforces the cap; this is only for the notice
@@ -203,7 +203,7 @@ export class Cell {
     chart.handle?.destroy();
     chart.box.textContent = "";
     try {
-      chart.handle = drawChart(chart.box, parseSpec(chart.specText));
+      chart.handle = drawChart(chart.box, JSON.parse(chart.specText));
     } catch (err) {
       chart.handle = null;
       chart.box.textContent = this.t.chartError(err.message);

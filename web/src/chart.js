@@ -1,27 +1,19 @@
 // Draws a gradbook.lite chart spec with uPlot (line and grouped bar charts, log axes, legend, titles).
 import uPlot from "uplot";
 
-// Okabe-Ito colours: tell apart for colour-blind readers and readable on light and dark backgrounds.
+// Okabe-Ito colours in gradbook.plot.PALETTE's order (black dropped, yellow last), so a cell's nth
+// series has the colour of a figure's nth line. tests/test_palette.py keeps the two lists equal.
 const PALETTE = [
-  "#0072B2",
-  "#E69F00",
-  "#009E73",
-  "#D55E00",
-  "#CC79A7",
-  "#56B4E9",
-  "#F0E442",
-  "#999999",
+  "#0072B2", // blue
+  "#E69F00", // orange
+  "#009E73", // bluish green
+  "#D55E00", // vermillion
+  "#CC79A7", // reddish purple
+  "#56B4E9", // sky blue
+  "#7F7F7F", // grey
+  "#F0E442", // yellow
 ];
 const HEIGHT = 320;
-
-/** Parse a spec; Python's json may emit NaN/Infinity, which JSON.parse rejects, so map them to null. */
-export function parseSpec(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return JSON.parse(text.replace(/-?\bInfinity\b|\bNaN\b/g, "null"));
-  }
-}
 
 function theme(element) {
   const style = getComputedStyle(element);

@@ -55,7 +55,6 @@ export class Kernel {
     this.queue = [];
     this.running = null;
     this.nextId = 1;
-    this.statusListeners = new Set();
     this.restartListeners = new Set();
   }
 
@@ -130,7 +129,6 @@ export class Kernel {
     this.boot = boot;
     this.state = boot.state;
     this.timings = boot.timings;
-    this.emitStatus();
   }
 
   isBusyWith(job) {
@@ -199,7 +197,6 @@ export class Kernel {
       case "ready":
         this.state = "ready";
         this.timings = message.timings;
-        this.emitStatus();
         this.pump();
         this.scheduleSpare();
         break;
@@ -243,10 +240,5 @@ export class Kernel {
     this.running = null;
     this.queue = [];
     for (const job of jobs) job.onDone("fatal", { error });
-    this.emitStatus();
-  }
-
-  emitStatus() {
-    for (const listener of this.statusListeners) listener(this.state);
   }
 }
