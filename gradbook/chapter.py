@@ -1,22 +1,22 @@
 """The runtime a chapter module stands on: config, seeds, quick mode, figures, results.json.
 
-    ch = Chapter.start(__file__)
+    ch = Chapter.start(__file__)      # or Chapter.start("02_activations") where there is no __file__
     ch.results["test_acc"] = {...}
     ch.figure("grad_norms", draw)     # draw(fig, tr)
     ch.finish()
 
-Where the outputs go:
-- under `make figures` the runner sets `GRADBOOK_OUT` to a staging directory and swaps it into
-  `figures/<slug>/` once the chapter has finished;
-- `python chapters_src/02_activations.py` re-executes itself through that same runner
-  (`python -m gradbook.build --only 02_activations --force`), so a direct run gives byte-identical
-  outputs and updates the manifest exactly like `make figures`;
-- anywhere else (a notebook, an import) the outputs go to the scratch directory `build/interactive/`,
-  leaving the committed figures alone.
+A run is told two things on its command line, and nothing else: `--out DIR` (where to write) and
+`--quick` (apply the toml's `[quick]` table). `make figures` passes both to each chapter process (a
+staging folder it later swaps into `figures/<slug>/`); `python chapters_src/02_activations.py
+[--quick] [--out DIR]` is the same run by hand. Without `--out` the outputs go to the scratch folder
+`build/interactive/<slug>/`, so a direct run, a notebook or an import never touches the committed
+figures. Unknown arguments (a notebook kernel's `-f kernel.json`) are ignored. This module knows
+nothing of the build tool: it neither imports nor re-enters it.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import random
@@ -44,9 +44,17 @@ class MissingResultsError(KeyError):
         return str(self.args[0])
 
 
-def is_quick() -> bool:
-    """Quick mode (`GRADBOOK_QUICK=1`): fewer steps, same code path."""
-    return os.environ.get("GRADBOOK_QUICK", "").strip().lower() in ("1", "true", "yes")
+def parse_run_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """`--out DIR` and `--quick` from a chapter's command line (default `sys.argv[1:]`).
+
+    Tolerant: a host's own arguments (a notebook kernel's `-f kernel.json`) are left alone, and only
+    the exact spellings count (no abbreviations that a host's flags could match by accident).
+    """
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true")
+    args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return args
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any], where: str) -> dict[str, Any]:
@@ -109,15 +117,21 @@ def load_config(toml_path: Path, quick: bool) -> tuple[dict[str, Any], list[list
 
 
 def seed_everything(seed: int, threads: int, uses_torch: bool) -> None:
-    """Seed python, numpy and torch; deterministic kernels; a fixed thread count (same bytes every run)."""
+    """Seed python, numpy and torch; deterministic kernels; `threads` threads everywhere.
+
+    The toml's `threads` is the one place the thread count is set. The chapter module has usually
+    imported torch and numpy already, so their thread pools are limited at run time (threadpoolctl,
+    torch.set_num_threads); the variables cover libraries loaded later and child processes.
+    """
     random.seed(seed)
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
     import numpy as np
+    from threadpoolctl import threadpool_limits  # a dependency of scikit-learn
 
     np.random.seed(seed)
     if uses_torch:
-        import torch  # lazily: the build system itself must never import torch
+        import torch  # lazily: a chapter may set uses_torch = false and never load it
 
         torch.manual_seed(seed)
         torch.use_deterministic_algorithms(True)
@@ -125,22 +139,37 @@ def seed_everything(seed: int, threads: int, uses_torch: bool) -> None:
         # settable only once per process, before any parallel work
         with contextlib.suppress(RuntimeError):
             torch.set_num_interop_threads(threads)
+    threadpool_limits(limits=threads)  # BLAS and OpenMP pools already loaded (numpy's OpenBLAS)
 
 
-def _run_as_script(source: Path) -> bool:
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    return main_file is not None and Path(main_file).resolve() == source
+_HERE = Path(__file__).resolve().parent.parent  # the checkout gradbook was imported from
 
 
-def _reexec_through_runner(root: Path, slug: str, quick: bool) -> None:
-    """`python chapters_src/X.py`: hand over to `python -m gradbook.build --only X --force`."""
-    argv = [sys.executable, "-m", "gradbook.build", "--root", str(root), "--only", slug, "--force"]
-    if quick:
-        argv.append("--quick")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, argv)
+def locate(where: str | os.PathLike[str]) -> Path:
+    """The toml of a chapter: beside the module named by `where` (`__file__`), or found by slug.
+
+    A notebook has no `__file__`; `Chapter.start("02_activations")` looks for `02_activations.toml`
+    in the working directory, in its `chapters_src/`, then in this checkout's `chapters_src/`.
+    """
+    text = os.fspath(where)
+    if SLUG.match(text):
+        places = [Path.cwd(), Path.cwd() / "chapters_src", _HERE / "chapters_src"]
+        for place in places:
+            if (place / f"{text}.toml").is_file():
+                return (place / f"{text}.toml").resolve()
+        looked = ", ".join(str(p) for p in dict.fromkeys(places))
+        raise ConfigError(f"chapter {text}: no {text}.toml in {looked}")
+    source = Path(text).resolve()
+    if not SLUG.match(source.stem):
+        raise ConfigError(f"{source}: a chapter module is named NN_slug.py (e.g. 02_activations)")
+    return source.with_suffix(".toml")
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the working directory when it lies inside it."""
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    return str(path)
 
 
 class Chapter:
@@ -151,7 +180,6 @@ class Chapter:
         out_dir: Path,
     ) -> None:  # fmt: skip
         self.source = source
-        self.root = source.parent.parent
         self.slug = source.stem
         self.config = config
         self.required_keys = required
@@ -163,32 +191,21 @@ class Chapter:
         self._finished = False
 
     @classmethod
-    def start(cls, path: str | os.PathLike[str]) -> Chapter:
-        """Begin a chapter run from the chapter module's `__file__`."""
-        source = Path(path).resolve()
-        slug = source.stem
-        if not SLUG.match(slug) or source.parent.name != "chapters_src":
-            raise ConfigError(
-                f"{source}: a chapter is chapters_src/NN_slug.py (e.g. 02_activations)"
-            )
-        root = source.parent.parent
-        quick = is_quick()
-        config, required = load_config(source.with_suffix(".toml"), quick)
-        out = os.environ.get("GRADBOOK_OUT")
-        if out is None:
-            if _run_as_script(source):
-                _reexec_through_runner(root, slug, quick)
-            out = str(root / "build" / "interactive" / slug)
-            print(f"[gradbook] {slug}: not under the runner; outputs go to {out}", file=sys.stderr)
-        else:
-            from gradbook.build.failure import install_excepthook
+    def start(cls, where: str | os.PathLike[str], argv: list[str] | None = None) -> Chapter:
+        """Begin a run of the chapter at `where` (its `__file__`, or its slug in a notebook).
 
-            install_excepthook(source)
-        out_dir = Path(out)
+        `argv` (default: the command line) may hold `--out DIR` and `--quick`; see the module doc.
+        """
+        toml = locate(where)
+        source = toml.with_suffix(".py")
+        slug = toml.stem
+        args = parse_run_args(argv)
+        config, required = load_config(toml, args.quick)
+        root = toml.parent.parent if toml.parent.name == "chapters_src" else toml.parent
+        out_dir = (args.out or root / "build" / "interactive" / slug).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
-        threads = config.get("threads", 1)
-        seed_everything(config["seed"], threads, config.get("uses_torch", True))
-        return cls(source, config, required, quick, out_dir)
+        seed_everything(config["seed"], config.get("threads", 1), config.get("uses_torch", True))
+        return cls(source, config, required, args.quick, out_dir)
 
     def figure(
         self,
@@ -229,6 +246,9 @@ class Chapter:
             )
         path = results_io.atomic_write_text(self.out_dir / "results.json", results_io.dumps(doc))
         self._finished = True
+        mode = "quick" if self.quick else "full"
+        print(f"[gradbook] {self.slug} ({mode}): results.json and {len(self.figures)} figure files "
+              f"in {_shown(self.out_dir)}")  # fmt: skip
         return path
 
     def _check_open(self) -> None:

@@ -1,4 +1,4 @@
-"""gradbook.chapter: config loading, quick mode, results.json, required keys."""
+"""gradbook.chapter: config loading, the run's command line, results.json, required keys."""
 
 from __future__ import annotations
 
@@ -35,21 +35,42 @@ def chapter(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     src.mkdir()
     (src / "02_demo.toml").write_text(TOML)
     (src / "02_demo.py").write_text("")
-    out = tmp_path / "out"
-    monkeypatch.setenv("GRADBOOK_OUT", str(out))
-    monkeypatch.delenv("GRADBOOK_QUICK", raising=False)
-    monkeypatch.delenv("GRADBOOK_ERROR_FILE", raising=False)
+    monkeypatch.setattr(sys, "argv", ["02_demo.py", "--out", str(tmp_path / "out")])
     return src / "02_demo.py"
 
 
-def test_config_and_quick_overrides(chapter: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_and_quick_overrides(chapter: Path, tmp_path: Path) -> None:
     ch = Chapter.start(chapter)
     assert (ch.slug, ch.seed, ch.quick) == ("02_demo", 7, False)
+    assert ch.out_dir == tmp_path / "out"
     assert ch.config == {"seed": 7, "steps": 100, "uses_torch": False,
                          "train": {"lr": 0.1, "batch": 32}}  # fmt: skip
-    monkeypatch.setenv("GRADBOOK_QUICK", "1")
-    ch = Chapter.start(chapter)
+    ch = Chapter.start(chapter, argv=["--quick"])
     assert ch.quick and ch.config["steps"] == 3 and ch.config["train"] == {"lr": 0.1, "batch": 8}
+
+
+def test_the_command_line_tolerates_a_notebook_kernel(chapter: Path, tmp_path: Path) -> None:
+    kernel = ["-f", "/tmp/kernel-1.json", "--HistoryManager.enabled=False"]
+    ch = Chapter.start(chapter, argv=[*kernel, "--quick", "--out", str(tmp_path / "k")])
+    assert ch.quick and ch.out_dir == tmp_path / "k"
+    ch = Chapter.start(chapter, argv=["--qu", "-f", "kernel.json"])  # no abbreviations
+    assert not ch.quick
+
+
+def test_without_out_a_run_writes_to_its_scratch_folder(
+    chapter: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    ch = Chapter.start(chapter, argv=[])
+    assert ch.out_dir == tmp_path / "build" / "interactive" / "02_demo"
+    ch.results.update(acc=1.0, chain_grad={"0.2": 1.0})
+    ch.finish()
+    monkeypatch.chdir(tmp_path)
+    assert "build/interactive/02_demo" in capsys.readouterr().out  # it says where it wrote
+    # a notebook has no __file__: the slug finds the toml in the working directory's chapters_src/
+    ch = Chapter.start("02_demo", argv=["--quick"])
+    assert ch.config["steps"] == 3 and ch.out_dir == tmp_path / "build" / "interactive" / "02_demo"
+    with pytest.raises(ConfigError, match="no 07_nothing.toml in"):
+        Chapter.start("07_nothing", argv=[])
 
 
 def test_finish_writes_results_in_a_stable_order(chapter: Path) -> None:
@@ -118,21 +139,21 @@ def test_torch_is_seeded_deterministic_and_single_threaded(tmp_path: Path) -> No
     src = tmp_path / "chapters_src"
     src.mkdir()
     (src / "01_t.toml").write_text("seed = 5\nrequired_keys = []\n")
-    code = (
-        "import torch\n"
+    code = (  # torch and numpy load their thread pools before the chapter starts, as chapters do
+        "import numpy, torch\n"
+        "from threadpoolctl import threadpool_info\n"
         "from gradbook.chapter import Chapter\n"
         f"ch = Chapter.start({str(src / '01_t.py')!r})\n"
         "print(torch.are_deterministic_algorithms_enabled(), torch.get_num_threads(),"
-        " torch.rand(2).tolist())\n"
+        " sorted({p['num_threads'] for p in threadpool_info()}), torch.rand(2).tolist())\n"
     )
-    env = {"GRADBOOK_OUT": str(tmp_path / "out"), "PATH": "/usr/bin:/bin"}
-    runs = [
-        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        for _ in range(2)
-    ]
+    argv = [sys.executable, "-c", code, "--out", str(tmp_path / "out")]
+    env = {"PATH": "/usr/bin:/bin"}  # no thread variables: the toml's default (1) is the one place
+    runs = [subprocess.run(argv, env=env, capture_output=True, text=True) for _ in range(2)]
     assert runs[0].returncode == 0, runs[0].stderr
     assert runs[0].stdout == runs[1].stdout
-    assert runs[0].stdout.startswith("True 1 [")
+    assert runs[0].stdout.startswith("True 1 [1] [")
+    assert (tmp_path / "out").is_dir()
 
 
 def test_results_load_reads_a_chapter(tmp_path: Path) -> None:

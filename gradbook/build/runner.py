@@ -1,8 +1,9 @@
 """Run stale chapters, each in its own process, and publish the ones that succeed.
 
-A chapter runs as `python chapters_src/X.py` with `GRADBOOK_OUT` pointing at a staging directory,
-so a crash cannot corrupt another chapter or the committed figures. Up to `jobs` chapters run at
-once. Publishing (swap into place, manifest update) happens in this process, one chapter at a time.
+A chapter runs as `python chapters_src/X.py --out <staging dir> [--quick]`, so a crash cannot corrupt
+another chapter or the committed figures. Its stdout and stderr go to its log, where a failure's
+traceback is read back (`failure.from_log`). Up to `jobs` chapters run at once. Publishing (swap into
+place, manifest update) happens in this process, one chapter at a time.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from gradbook.build import failure, manifest, publish
+from gradbook.build import failure, manifest, paths, publish
 from gradbook.build.discover import ChapterSource
 from gradbook.build.progress import Progress
 
@@ -48,7 +49,6 @@ class _Running:
     job: Job
     proc: subprocess.Popen[bytes]
     staged: Path
-    error_file: Path
     log: Path
     log_handle: IO[bytes]
 
@@ -59,19 +59,21 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def chapter_env(root: Path, staged: Path, error_file: Path, quick: bool) -> dict[str, str]:
-    """The environment of a chapter process: where to write, which mode, a fixed hash seed."""
+def chapter_argv(source: Path, staged: Path, quick: bool) -> list[str]:
+    """The command line of a chapter process: the one route by which it learns where and how to run."""
+    return [sys.executable, str(source), "--out", str(staged), *(["--quick"] if quick else [])]
+
+
+def chapter_env(root: Path) -> dict[str, str]:
+    """The environment of a chapter process: this book's gradbook first, a fixed hash seed, no GUI.
+
+    Thread counts are not set here: the chapter's toml (`threads`) is the one place for them.
+    """
     env = dict(os.environ)
     path = env.get("PYTHONPATH")
     env.update(
-        GRADBOOK_OUT=str(staged),
-        GRADBOOK_QUICK="1" if quick else "0",
-        GRADBOOK_ERROR_FILE=str(error_file),
         PYTHONPATH=str(root) + (os.pathsep + path if path else ""),
-        PYTHONHASHSEED="0",
-        OMP_NUM_THREADS="1",
-        MKL_NUM_THREADS="1",
-        OPENBLAS_NUM_THREADS="1",
+        PYTHONHASHSEED="0",  # set iteration order: the same bytes on every run
         MPLBACKEND="Agg",
     )
     return env
@@ -84,28 +86,26 @@ class Runner:
         self.root = root
         self.out_root = out_root
         self.quick = quick
-        self.mode = "quick" if quick else "full"
+        self.mode = paths.mode(quick)
         self.jobs = max(1, jobs)
-        self.logs = root / "build" / "logs" / ("quick" if quick else "full")
+        self.logs = paths.logs(root, quick)
 
     def _launch(self, job: Job) -> _Running:
         slug = job.chapter.slug
         staged = publish.staging_dir(self.out_root, slug)
-        error_file = staged.with_name(staged.name + ".error.json")
-        error_file.unlink(missing_ok=True)
         self.logs.mkdir(parents=True, exist_ok=True)
         log = self.logs / f"{slug}.log"
         handle = open(log, "wb")  # noqa: SIM115 - closed in _finish
         proc = subprocess.Popen(
-            [sys.executable, str(job.chapter.source)],
+            chapter_argv(job.chapter.source, staged, self.quick),
             cwd=self.root,
-            env=chapter_env(self.root, staged, error_file, self.quick),
+            env=chapter_env(self.root),
             stdin=subprocess.DEVNULL,
             stdout=handle,
             stderr=subprocess.STDOUT,
             preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
         )
-        return _Running(job, proc, staged, error_file, log, handle)
+        return _Running(job, proc, staged, log, handle)
 
     def _finish(self, run: _Running, seconds: float) -> Outcome:
         run.log_handle.close()
@@ -116,12 +116,10 @@ class Runner:
                 "incomplete", "the chapter exited without writing results.json (call ch.finish())"
             )
         elif rc != 0:
-            fail = failure.read_report(run.error_file) or failure.from_stderr(
-                run.log.read_text(encoding="utf-8", errors="replace"), run.job.chapter.source, rc
-            )
+            log = run.log.read_text(encoding="utf-8", errors="replace")
+            fail = failure.from_log(log, run.job.chapter.source, rc)
         else:
             fail = None
-        run.error_file.unlink(missing_ok=True)
         if fail is not None:
             shutil.rmtree(run.staged, ignore_errors=True)
             return Outcome(slug, False, seconds, fail, run.log)
@@ -161,5 +159,4 @@ class Runner:
                 run.proc.wait()
                 run.log_handle.close()
                 shutil.rmtree(run.staged, ignore_errors=True)
-                run.error_file.unlink(missing_ok=True)
         return [outcomes[j.chapter.slug] for j in jobs]
