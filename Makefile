@@ -12,7 +12,6 @@ PY := $(VENV)/bin/python
 PYODIDE_VENV := .venv-pyodide
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export NO_MKDOCS_2_WARNING := 1
 export PYTHONHASHSEED := 0
 
 .PHONY: help setup web site serve preview figures figures-quick test test-fast bench lint format browser-deps clean
@@ -36,25 +35,21 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# KaTeX for the site's math (copied into site/ by gradbook/site/math_assets.py)
-gradbook/site/vendor/node_modules/.stamp: gradbook/site/vendor/package.json gradbook/site/vendor/package-lock.json
-	cd gradbook/site/vendor && npm ci --no-audit --no-fund --loglevel=error
-	touch $@
+setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
 
-setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp gradbook/site/vendor/node_modules/.stamp ## create the venvs and install npm packages
-
-web: setup ## bundle the cell front end, copy Pyodide, build and register the gradbook.lite wheel
+web: setup ## bundle the cells, copy Pyodide and KaTeX, build and register the gradbook.lite wheel
 	cd web && npm run --silent build
 	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
 
-site: web ## build the site into site/ from the committed figures
-	$(VENV)/bin/mkdocs build --strict --clean -d site
+site: web ## build both languages into site/ (English) and site/zh/ from the committed figures
+	$(PY) -m gradbook.pages --out site
 
 serve: site ## build and serve the site on http://$(HOST):$(PORT) (COOP/COEP: Stop keeps variables)
 	$(PY) -m gradbook.serve site --host $(HOST) --port $(PORT)
 
-preview: web ## live-reloading preview for authors (mkdocs serve; Stop restarts Python)
-	$(VENV)/bin/mkdocs serve --strict -a $(HOST):$(PORT)
+LANG_CONFIG = $(if $(filter zh,$(BOOK_LANG)),mkdocs.zh.yml,mkdocs.yml)
+preview: web ## live-reloading preview of one language (BOOK_LANG=zh for Chinese; Stop restarts Python)
+	$(VENV)/bin/mkdocs serve --strict -f $(LANG_CONFIG) -a $(HOST):$(PORT)
 
 figures: $(VENV)/.stamp ## rerun the chapters whose inputs changed
 	$(PY) -m gradbook.build
@@ -68,8 +63,8 @@ browser-deps:
 test: web browser-deps ## run the whole test suite (unit, build, site, browser)
 	$(PY) -m pytest -q
 
-test-fast: $(VENV)/.stamp ## unit and build tests only, no site or browser
-	$(PY) -m pytest -q -m "not site and not browser"
+test-fast: $(VENV)/.stamp ## unit tests with the main venv only: no site, browser, Pyodide or chapter training
+	$(PY) -m pytest -q -m "not site and not browser and not pyodide and not slow"
 
 bench: web browser-deps ## measure speed and size; writes bench/*.json
 	$(PY) -m bench

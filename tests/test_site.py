@@ -8,15 +8,15 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
-from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from mkdocs.exceptions import PluginError
 
-from gradbook.site import cjk, figures, nav, notebooks, numbers
+from gradbook.pages import cjk, figures, nav, numbers, source
+from gradbook.results import load as load_results
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -30,14 +30,20 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
 
 
 def doc_pages() -> dict[str, dict[str, Path]]:
-    """docs pages by language-free path (``chapters/02_activations.md``) -> {lang: file}."""
+    """docs pages by their path in a language's folder (``chapters/02_activations.md``) -> {lang: file}."""
     pages: dict[str, dict[str, Path]] = {}
-    for path in sorted(DOCS.rglob("*.md")):
-        rel = path.relative_to(DOCS).as_posix()
-        m = re.fullmatch(r"(.+)\.([a-z]{2})\.md", rel)
-        key, lang = (f"{m[1]}.md", m[2]) if m else (rel, None)
-        pages.setdefault(key, {})[lang] = path
+    for lang in LANGS:
+        for path in sorted((DOCS / lang).rglob("*.md")):
+            pages.setdefault(path.relative_to(DOCS / lang).as_posix(), {})[lang] = path
     return pages
+
+
+def chapter_modules() -> list[Path]:
+    return sorted((REPO / "chapters_src").glob("[0-9][0-9]_*.py"))
+
+
+def site_root(site: Path, lang: str) -> Path:
+    return site if lang == DEFAULT else site / lang
 
 
 def built_path(site: Path, page: str, lang: str) -> Path:
@@ -46,18 +52,30 @@ def built_path(site: Path, page: str, lang: str) -> Path:
     rel = "index.html" if stem == "index" else f"{stem}/index.html"
     if stem.endswith("/index"):
         rel = f"{stem[: -len('index')]}index.html"
-    return site / rel if lang == DEFAULT else site / lang / rel
+    return site_root(site, lang) / rel
 
 
 def test_every_docs_page_exists_in_both_languages() -> None:
     pages = doc_pages()
     assert "index.md" in pages
     problems = [
-        f"{page}: has {sorted(str(k) for k in by_lang)}, needs {list(LANGS)}"
+        f"{page}: has {sorted(by_lang)}, needs {list(LANGS)}"
         for page, by_lang in pages.items()
         if set(by_lang) != set(LANGS)
     ]
     assert not problems, "\n".join(problems)
+    assert not list(DOCS.glob("*.md")), "pages live in docs/<lang>/, not in docs/"
+
+
+def test_every_chapter_module_is_linked_into_both_languages() -> None:
+    """mkdocs-jupyter renders the modules that sit in docs_dir: docs/<lang>/source/NN_slug.py."""
+    assert chapter_modules()
+    for lang in LANGS:
+        linked = sorted(p.name for p in (DOCS / lang / "source").glob("*.py"))
+        assert linked == [m.name for m in chapter_modules()], f"docs/{lang}/source/"
+        for module in chapter_modules():
+            link = DOCS / lang / "source" / module.name
+            assert link.is_symlink() and link.resolve() == module.resolve(), f"{link}"
 
 
 def test_chinese_sources_are_written_in_chinese() -> None:
@@ -76,7 +94,8 @@ def html_files(site: Path) -> list[Path]:
 def article(html: str) -> str:
     """The page's own text: the <article> that material wraps around the content."""
     m = re.search(r'<article class="md-content__inner[^"]*">(.*?)</article>', html, re.S)
-    return m[1] if m else ""
+    assert m, "no <article> in the page"
+    return m[1]
 
 
 @pytest.mark.site
@@ -100,17 +119,22 @@ def test_built_pages_declare_their_language_and_chinese_pages_are_chinese(built_
                 assert len(CJK.findall(article(html))) > 20, f"zh/{page}: content is not Chinese"
 
 
+SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(\w+)" target="_self" class="md-select__link">')
+
+
 @pytest.mark.site
-def test_every_page_has_language_switcher_and_dark_mode_toggle(built_site: Path) -> None:
-    for path in html_files(built_site):
-        if path.name == "404.html" or "assets" in path.relative_to(built_site).parts:
-            continue
+def test_language_switcher_links_the_same_page_in_every_language(built_site: Path) -> None:
+    pages = [(page, lang) for page in doc_pages() for lang in LANGS]
+    pages += [(f"source/{m.stem}.md", lang) for m in chapter_modules() for lang in LANGS]
+    for page, lang in pages:
+        path = built_path(built_site, page, lang)
         html = path.read_text(encoding="utf-8")
         where = path.relative_to(built_site)
-        for lang in LANGS:
-            assert f'hreflang="{lang}" class="md-select__link"' in html, (
-                f"{where}: no {lang} switch"
-            )
+        links = dict((target_lang, url) for url, target_lang in SWITCH.findall(html))
+        assert set(links) == set(LANGS), f"{where}: switcher links {links}"
+        for target_lang, url in links.items():
+            target = resolve(built_site, path, url)
+            assert target == built_path(built_site, page, target_lang), f"{where}: {url}"
         assert 'data-md-component="palette"' in html, f"{where}: no dark mode toggle"
 
 
@@ -132,23 +156,40 @@ def test_chapter_figures_are_in_the_page_language(built_site: Path) -> None:
 
 
 @pytest.mark.site
-def test_source_pages_are_rendered_notebooks(built_site: Path) -> None:
-    modules = notebooks.chapter_modules(REPO)
-    if not modules:
-        pytest.skip("no chapter modules in chapters_src yet")
-    for module in modules:
+def test_source_pages_are_rendered_notebooks_with_downloads(built_site: Path) -> None:
+    import nbformat
+
+    for module in chapter_modules():
         for lang in LANGS:
-            prefix = built_site if lang == DEFAULT else built_site / lang
-            page = prefix / "source" / module.stem / "index.html"
+            root = site_root(built_site, lang)
+            page = root / "source" / module.stem / "index.html"
             assert page.is_file(), f"no source page for {module.name} ({lang})"
             html = page.read_text(encoding="utf-8")
             where = f"{page.relative_to(built_site)}"
-            assert "jupyter-wrapper" in html and "jp-CodeCell" in html, f"{where}: not a notebook"
-            assert "# %%" not in article(html), f"{where}: shows the raw jupytext source"
-            assert f"{module.stem}.ipynb" in html, f"{where}: no notebook download link"
-        nb = json.loads((built_site / "source" / f"{module.stem}.ipynb").read_text("utf-8"))
-        assert nb["cells"], f"{module.stem}.ipynb has no cells"
-        assert (built_site / "source" / module.name).is_file()
+            body = article(html)
+            assert "jupyter-wrapper" in body and "jp-CodeCell" in body, f"{where}: not a notebook"
+            assert "# %%" not in body, f"{where}: shows the raw jupytext source"
+            assert "<style" not in html, f"{where}: notebook CSS inlined, not shared"
+            assert "notebook.css" in html, f"{where}: no shared notebook stylesheet"
+            for ext in (".ipynb", ".py"):
+                link = f'href="../{module.stem}{ext}" download'
+                assert link in html, f"{where}: no {ext} download link"
+                assert (root / "source" / f"{module.stem}{ext}").is_file(), f"{where}: {ext}"
+            nb = nbformat.read(root / "source" / f"{module.stem}.ipynb", as_version=4)
+            nbformat.validate(nb)
+            assert nb.cells and nb.metadata["kernelspec"]["name"] == "python3", where
+            assert (root / "source" / module.name).read_bytes() == module.read_bytes(), where
+    assert (built_site / "assets" / "web" / "notebook.css").stat().st_size > 10_000
+
+
+@pytest.mark.site
+def test_shared_assets_are_in_the_site_once(built_site: Path) -> None:
+    """Pyodide and the cell bundle live at assets/web/; the Chinese pages link to that copy."""
+    wasm = sorted(p.relative_to(built_site).as_posix() for p in built_site.rglob("*.wasm"))
+    assert wasm == ["assets/web/pyodide/pyodide.asm.wasm"], wasm
+    assert not (built_site / "zh" / "assets" / "web").exists()
+    html = built_path(built_site, "chapters/01_backprop.md", "zh").read_text(encoding="utf-8")
+    assert 'src="../../../assets/web/cells/cells.js"' in html
 
 
 # Attributes that make the browser fetch something, in HTML, and the same in CSS.
@@ -277,36 +318,26 @@ def test_search_index_finds_terms_in_both_languages(built_site: Path) -> None:
     )
 
 
+CONFIG_BASE = re.compile(r'<script id="__config"[^>]*>\{[^<]*?"base": "([^"]*)"')
+
+
 @pytest.mark.site
 def test_each_language_loads_only_its_own_search_index(built_site: Path) -> None:
-    """Material fetches <base>/search/search_index.json: a zh page's base is the zh root."""
-    zh_index = json.loads((built_site / "zh/search/search_index.json").read_text("utf-8"))
-    assert zh_index["docs"] and not any(d["location"].startswith("zh/") for d in zh_index["docs"])
-    for page, base in [
-        ("chapters/01_backprop/index.html", "../.."),
-        ("zh/chapters/01_backprop/index.html", "../../../zh/"),
-        ("zh/index.html", "../zh/"),
-    ]:
-        html = (built_site / page).read_text("utf-8")
-        assert f'"base": "{base}"' in html, page
+    """Material fetches <base>/search/search_index.json: a page's base is its language's root."""
+    for page in ("index.md", "chapters/01_backprop.md", "glossary.md"):
+        for lang in LANGS:
+            path = built_path(built_site, page, lang)
+            base = CONFIG_BASE.search(path.read_text("utf-8"))[1]
+            root = (path.parent / base).resolve()
+            assert root == site_root(built_site, lang).resolve(), f"{path}: base {base}"
+            assert (root / "search" / "search_index.json").is_file()
 
 
 # --------------------------------------------------------------------------- hooks, unit level
 
 
-def fake(tmp_path: Path, src_uri: str, locale: str | None = None) -> tuple[object, object]:
-    """A page and a config as the hooks see them, rooted at tmp_path (mkdocs.yml lives there)."""
-    config = SimpleNamespace(
-        config_file_path=str(tmp_path / "mkdocs.yml"),
-        plugins={},
-        theme={"language": "en"},
-    )
-    page = SimpleNamespace(file=SimpleNamespace(src_uri=src_uri, locale=locale))
-    return page, config
-
-
 @pytest.fixture
-def results(tmp_path: Path) -> Path:
+def results(tmp_path: Path) -> Callable[[str], dict]:
     d = tmp_path / "figures" / "02_activations"
     d.mkdir(parents=True)
     (d / "results.json").write_text(
@@ -319,43 +350,42 @@ def results(tmp_path: Path) -> Path:
             }
         )
     )
-    return tmp_path
+    return lambda slug: load_results(slug, tmp_path)
 
 
-def test_numbers_inserts_values_with_format_specs(results: Path) -> None:
-    page, config = fake(results, "chapters/02_activations.en.md")
+def test_numbers_inserts_values_with_format_specs(results: Callable[[str], dict]) -> None:
     md = (
         "ReLU reaches {{ 02_activations:test_acc/relu | .1% }} after "
         "{{02_activations:steps|,d}} steps; loss ends at {{ 02_activations:curve/relu/-1 }}, "
         "started at {{ 02_activations:curve/relu/0 | .1f }}; 0.2^30: "
         "{{ 02_activations:chain_grad/0.2 | .1e }}."
     )
-    out = numbers.on_page_markdown(md, page, config, None)
+    out = numbers.render_numbers(md, src_uri="chapters/02_activations.md", results=results)
     assert out == (
         "ReLU reaches 96.1% after 1,500 steps; loss ends at 0.25, started at 2.3; 0.2^30: 1.1e-21."
     )
 
 
-def test_numbers_leaves_code_alone(results: Path) -> None:
-    page, config = fake(results, "chapters/02_activations.en.md")
+def test_numbers_leaves_code_alone(results: Callable[[str], dict]) -> None:
     md = "`{{ 02_activations:nope }}`\n\n```python\nx = '{{ 02_activations:nope }}'\n```\n"
-    assert numbers.on_page_markdown(md, page, config, None) == md
+    assert numbers.render_numbers(md, src_uri="x.md", results=results) == md
 
 
 @pytest.mark.parametrize(
     ("snippet", "message"),
     [
-        ("{{ 02_activations:test_acc/tanh }}", "'tanh'"),
-        ("{{ 02_activations:curve/relu/7 }}", "'7'"),
+        ("{{ 02_activations:test_acc/tanh }}", "'test_acc/tanh'"),
+        ("{{ 02_activations:curve/relu/7 }}", "'curve/relu/7'"),
         ("{{ 03_initialization:act_std_ratio/naive }}", "03_initialization/results.json"),
         ("{{ 02_activations:test_acc }}", "not a number"),
     ],
 )
-def test_numbers_fails_naming_page_and_key(results: Path, snippet: str, message: str) -> None:
-    page, config = fake(results, "chapters/02_activations.zh.md")
-    with pytest.raises(PluginError) as err:
-        numbers.on_page_markdown(f"Text {snippet} text", page, config, None)
-    assert "chapters/02_activations.zh.md" in str(err.value)
+def test_numbers_fail_naming_page_and_key(
+    results: Callable[[str], dict], snippet: str, message: str
+) -> None:
+    with pytest.raises(numbers.BadNumber) as err:
+        numbers.render_numbers(f"Text {snippet} text", src_uri="chapters/02_a.md", results=results)
+    assert "chapters/02_a.md" in str(err.value)
     assert message in str(err.value)
 
 
@@ -366,37 +396,42 @@ def test_figures_link_the_page_language(tmp_path: Path) -> None:
         (d / f"grad_norms.{lang}.svg").write_text("<svg/>")
     md = "![Gradient norm per layer](fig:02_activations/grad_norms)\n\n`![x](fig:a/b)`"
     for lang in LANGS:
-        page, config = fake(tmp_path, f"chapters/02_activations.{lang}.md", locale=lang)
-        out = figures.on_page_markdown(md, page, config, None)
+        out = figures.rewrite_figures(
+            md, src_uri="chapters/02_activations.md", lang=lang, figures_dir=tmp_path / "figures"
+        )
         assert out.startswith(
             f"![Gradient norm per layer](../figures/02_activations/grad_norms.{lang}.svg)"
         )
         assert out.endswith("`![x](fig:a/b)`")
+        assert list(figures.figure_files(tmp_path / "figures", lang)) == [
+            f"figures/02_activations/grad_norms.{lang}.svg"
+        ]
 
 
 def test_figures_fail_naming_the_page_when_missing(tmp_path: Path) -> None:
-    page, config = fake(tmp_path, "chapters/02_activations.zh.md", locale="zh")
-    with pytest.raises(PluginError) as err:
-        figures.on_page_markdown("![x](fig:02_activations/nope)", page, config, None)
-    assert "chapters/02_activations.zh.md" in str(err.value)
+    with pytest.raises(figures.MissingFigure) as err:
+        figures.rewrite_figures(
+            "![x](fig:02_activations/nope)", src_uri="chapters/02_a.md", lang="zh",
+            figures_dir=tmp_path / "figures",
+        )  # fmt: skip
+    assert "chapters/02_a.md" in str(err.value)
     assert "figures/02_activations/nope.zh.svg" in str(err.value)
 
 
-def test_nav_patterns_expand_to_chapters_and_sources() -> None:
-    pages = {
-        "index.md": None,
-        "chapters/02_activations.md": None,
-        "chapters/01_backprop.md": None,
-        "source/01_backprop.md": "01_backprop.py",
-    }
+def test_nav_patterns_expand_to_chapters_and_sources(tmp_path: Path) -> None:
+    for name in ("index.md", "chapters/02_activations.md", "chapters/01_backprop.md"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("# x\n")
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source" / "01_backprop.py").write_text("# %%\n")
     out = nav.expand(
-        [{"Home": "index.md"}, {"Chapters": "chapters/*.md"}, {"Source code": "source/*.md"}],
-        pages,
+        [{"Home": "index.md"}, {"Chapters": "chapters/*.md"}, {"Source code": "source/*.py"}],
+        nav.known_pages(tmp_path),
     )
     assert out == [
         {"Home": "index.md"},
         {"Chapters": ["chapters/01_backprop.md", "chapters/02_activations.md"]},
-        {"Source code": [{"01_backprop.py": "source/01_backprop.md"}]},
+        {"Source code": [{"01_backprop.py": "source/01_backprop.py"}]},
     ]
 
 
@@ -407,20 +442,31 @@ def test_cjk_soft_breaks_are_joined_but_code_is_not() -> None:
     assert out.endswith("```text\n中文\n中文\n```\n")
 
 
-def test_search_split_moves_each_language_to_its_own_index() -> None:
-    from gradbook.site.search_split import point_base_at_locale, split_index
+def test_notebook_styles_move_to_one_shared_stylesheet() -> None:
+    html = '<style type="text/css">a{b:c}</style>\n<div>x</div><style>d{e:f}</style><p>y</p>'
+    out, css = source.hoist_styles(html, "../../assets/web/notebook.css")
+    assert (
+        out == '<link rel="stylesheet" href="../../assets/web/notebook.css">\n<div>x</div><p>y</p>'
+    )
+    assert css == "a{b:c}\nd{e:f}"
+    assert source.hoist_styles("<p>no style</p>", "x.css") == ("<p>no style</p>", "")
 
-    index = {
-        "config": {"lang": ["en"]},
-        "docs": [
-            {"location": "chapters/a/", "text": "x"},
-            {"location": "zh/chapters/a/", "text": "y"},
-        ],
-    }
-    parts = split_index(index, ["zh"])
-    assert parts[""]["docs"] == [{"location": "chapters/a/", "text": "x"}]
-    assert parts["zh"]["docs"] == [{"location": "chapters/a/", "text": "y"}]
-    assert parts["zh"]["config"] == index["config"]
-    html = '<script id="__config" type="application/json">{"annotate": null, "base": "../..", "x": 1}</script>'
-    assert '"base": "../../zh/"' in point_base_at_locale(html, "zh")
-    assert '"base": "./zh/"' in point_base_at_locale(html.replace("../..", "."), "zh")
+
+def test_scripts_that_name_another_host_are_dropped() -> None:
+    kept = '<script src="../../assets/web/site/math.js"></script><script>let x = 1;</script>'
+    cdn = '<script type="module">\nconst m = await import("https://cdnjs.cloudflare.com/m.mjs");\n</script>\n'
+    assert source.drop_foreign_scripts(kept + cdn + "<p>z</p>") == kept + "<p>z</p>"
+    assert source.drop_foreign_scripts('<script src="//cdn.example.org/a.js"></script>') == ""
+
+
+def test_downloads_are_a_valid_notebook_with_a_kernel_and_the_module() -> None:
+    import nbformat
+
+    module = chapter_modules()[0]
+    files = source.downloads(module)
+    assert set(files) == {f"{module.stem}.ipynb", module.name}
+    nb = nbformat.reads(files[f"{module.stem}.ipynb"], as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert any(cell.cell_type == "markdown" for cell in nb.cells)
+    assert files[module.name] == module.read_text(encoding="utf-8")

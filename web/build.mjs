@@ -1,7 +1,9 @@
-// `npm run build`: bundle the cell front end into ../build/web/cells and copy Pyodide's core
-// into ../build/web/pyodide, so the site serves everything from its own origin.
+// `npm run build`: bundle the cell front end into ../build/web/cells, copy Pyodide's core into
+// ../build/web/pyodide, KaTeX into ../build/web/katex and the site's own script and stylesheet into
+// ../build/web/site, so the site serves everything from its own origin. The English build of the
+// site copies build/web once; the Chinese build links to that copy.
 import { build } from "esbuild";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -9,6 +11,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "build", "web");
 const cellsOut = join(out, "cells");
 const pyodideOut = join(out, "pyodide");
+const katexOut = join(out, "katex");
+const siteOut = join(out, "site");
+
+// What the pages need of KaTeX: script, stylesheet and the fonts the stylesheet names.
+const KATEX_FILES = ["katex.min.js", "katex.min.css", "fonts", "contrib/auto-render.min.js"];
 
 // The files Pyodide's core loads at startup; packages (gradbook-lite) are added by pack_lite.py.
 const PYODIDE_FILES = [
@@ -21,6 +28,8 @@ const PYODIDE_FILES = [
 
 await rm(cellsOut, { recursive: true, force: true });
 await rm(pyodideOut, { recursive: true, force: true }); // pack_lite.py adds the wheel afterwards
+await rm(katexOut, { recursive: true, force: true });
+await rm(siteOut, { recursive: true, force: true });
 await mkdir(cellsOut, { recursive: true });
 await mkdir(pyodideOut, { recursive: true });
 
@@ -47,4 +56,10 @@ await writeFile(join(cellsOut, "cells.css"), css.join("\n"));
 for (const name of PYODIDE_FILES) {
   await copyFile(join(here, "node_modules", "pyodide", name), join(pyodideOut, name));
 }
-console.log(`built ${cellsOut} and ${pyodideOut}`);
+for (const name of KATEX_FILES) {
+  await cp(join(here, "node_modules", "katex", "dist", name), join(katexOut, name), {
+    recursive: true,
+  });
+}
+await cp(join(here, "site"), siteOut, { recursive: true });
+console.log(`built ${out}: cells, pyodide, katex, site`);

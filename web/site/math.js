@@ -1,4 +1,4 @@
-// Typeset math with the KaTeX the site serves itself (assets/katex/, copied by gradbook/site/math_assets.py).
+// Typeset math with the KaTeX the site serves itself (build/web/katex, from npm).
 // Markdown pages: pymdownx.arithmatex (generic) wraps TeX in .arithmatex as \(...\) or \[...\].
 // Source pages (notebooks): markdown cells keep $...$ as text, so auto-render scans them.
 document.addEventListener("DOMContentLoaded", () => {

@@ -1,4 +1,4 @@
-"""MkDocs hook: join soft line breaks between Chinese characters.
+"""Join soft line breaks between Chinese characters.
 
 Markdown turns a line break inside a paragraph into a space. Between two Chinese characters that
 space is a visible gap ("构建网站时 从这个文件"), so a Chinese page wrapped at 100 columns would read
@@ -9,9 +9,8 @@ punctuation); code is left alone.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from gradbook.site.prose import map_prose
+from gradbook.pages.prose import map_prose
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 SOFT_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
@@ -20,7 +19,3 @@ SOFT_BREAK = re.compile(rf"(?<=[{_CJK}])[ \t]*\n[ \t]*(?=[{_CJK}])")
 def join_cjk_lines(markdown: str) -> str:
     """Remove line breaks (and the indentation after them) between two CJK characters."""
     return map_prose(markdown, lambda text: SOFT_BREAK.sub("", text))
-
-
-def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
-    return join_cjk_lines(markdown)

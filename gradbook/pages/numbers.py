@@ -1,0 +1,49 @@
+"""``{{ slug:path/to/key | fmt }}`` inserts a measured number from the chapter's results.json.
+
+Every number the prose quotes comes from ``figures/slug/results.json``, written by the chapter that
+measured it, so the text can never drift from the experiment. The path walks the JSON with
+``gradbook.results.get_path``: parts are separated by ``/``, dictionary keys are taken as written,
+integers index lists (``-1`` is the last item). After ``|`` comes a Python format spec (``.1%``,
+``.2e``, ``,d``). Code blocks and inline code are left untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from gradbook.pages.prose import map_prose
+from gradbook.results import get_path
+
+NUMBER = re.compile(r"\{\{\s*(?P<slug>[\w-]+):(?P<path>[^|}]+?)\s*(?:\|\s*(?P<fmt>[^}]*?)\s*)?\}\}")
+
+
+class BadNumber(LookupError):
+    """A page asks for a number that results.json does not hold, or cannot format it."""
+
+
+def render_numbers(markdown: str, *, src_uri: str, results: Callable[[str], Any]) -> str:
+    """Replace every ``{{ slug:path | fmt }}`` in the prose; ``results(slug)`` loads a chapter's."""
+
+    def replace(m: re.Match[str]) -> str:
+        slug, path, fmt = m["slug"], m["path"].strip(), m["fmt"] or ""
+        where = f"{src_uri}: {{{{ {slug}:{path} }}}}"
+        try:
+            data = results(slug)
+        except FileNotFoundError:
+            raise BadNumber(f"{where}: figures/{slug}/results.json does not exist") from None
+        try:
+            value = get_path(data, path.strip("/").split("/"))
+        except (KeyError, IndexError, ValueError):
+            raise BadNumber(
+                f"{where}: no value at {path!r} in figures/{slug}/results.json"
+            ) from None
+        if isinstance(value, dict | list):
+            raise BadNumber(f"{where}: is a {type(value).__name__}, not a number or string")
+        try:
+            return format(value, fmt)
+        except (ValueError, TypeError) as err:
+            raise BadNumber(f"{where}: cannot format {value!r} with {fmt!r}: {err}") from None
+
+    return map_prose(markdown, lambda text: NUMBER.sub(replace, text))

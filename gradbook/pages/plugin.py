@@ -1,0 +1,139 @@
+"""The book's MkDocs plugin: one language per build, each transform a plain function.
+
+Each language is its own MkDocs project (mkdocs.yml for English at ``/``, mkdocs.zh.yml for
+Chinese at ``/zh/``, sharing one base through INHERIT). This plugin adds what the book needs to a
+single-language build, in this order:
+
+1. config: expand the nav's ``*`` patterns; add the shared assets (KaTeX, the cell front end,
+   Pyodide, the site's script and stylesheet) to extra_css/extra_javascript.
+2. files: this language's figures; the shared assets, where this build carries them.
+3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
+4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
+5. post build: the notebook and module downloads beside each source page.
+
+The shared assets (``make web`` -> build/web/, 13 MB with Pyodide) are in the site once: the
+English build copies them to ``assets/web/`` and the Chinese build links to ``../assets/web/``
+(``shared_assets: link``). ``mkdocs serve`` of either project copies them, so a preview is whole.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.config_options import ExtraScriptValue
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from gradbook import results
+from gradbook.pages import nav, source
+from gradbook.pages.cjk import join_cjk_lines
+from gradbook.pages.figures import MissingFigure, figure_files, rewrite_figures
+from gradbook.pages.numbers import BadNumber, render_numbers
+
+WEB_SITE_DIR = "assets/web"  # where build/web/ lands in the site
+NOTEBOOK_CSS = "assets/web/notebook.css"  # the notebook styles of every source page, once
+WEB_REQUIRED = ("cells/cells.js", "cells/worker.js", "pyodide/pyodide.mjs", "katex/katex.min.js")
+STYLESHEETS = ("katex/katex.min.css", "cells/cells.css", "site/extra.css")
+SCRIPTS: tuple[tuple[str, str], ...] = (
+    ("katex/katex.min.js", ""),
+    ("katex/contrib/auto-render.min.js", ""),
+    ("site/math.js", ""),
+    ("cells/cells.js", "module"),
+)
+
+
+class GradbookConfig(base.Config):
+    figures_dir = c.Dir(
+        exists=True, default="figures"
+    )  # figures/<slug>/<name>.<lang>.svg, results.json
+    web_dir = c.Type(
+        str, default="build/web"
+    )  # `make web` output: cells, Pyodide, KaTeX, site js/css
+    shared_assets = c.Choice(("copy", "link"), default="copy")  # link: use the English build's copy
+
+
+class GradbookPlugin(BasePlugin[GradbookConfig]):
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.serving = command == "serve"  # a preview has no English build next to it
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
+        self.lang = str(config.theme["language"])
+        self.web_dir = Path(config.config_file_path).parent / self.config.web_dir
+        self.copy_assets = self.config.shared_assets == "copy" or getattr(self, "serving", False)
+        missing = [name for name in WEB_REQUIRED if not (self.web_dir / name).is_file()]
+        if missing:
+            raise PluginError(f"{self.web_dir} lacks {', '.join(missing)}: run `make web`")
+        prefix = "" if self.copy_assets else "../"
+        self.assets_url = f"{prefix}{WEB_SITE_DIR}"
+        config.extra_css[:0] = [f"{self.assets_url}/{name}" for name in STYLESHEETS]
+        config.extra_javascript[:0] = [_script(f"{self.assets_url}/{n}", t) for n, t in SCRIPTS]
+        if config.nav:
+            config.nav = nav.expand(config.nav, nav.known_pages(Path(config.docs_dir)))
+        config.watch.extend([self.config.figures_dir, str(self.web_dir)])
+        return config
+
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
+        self.results: dict[str, Any] = {}
+        self.notebook_css = ""
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        figures = figure_files(Path(self.config.figures_dir), self.lang)
+        for uri, path in figures.items():
+            files.append(File.generated(config, uri, abs_src_path=str(path)))
+        if self.copy_assets:
+            for path in sorted(p for p in self.web_dir.rglob("*") if p.is_file()):
+                uri = f"{WEB_SITE_DIR}/{path.relative_to(self.web_dir).as_posix()}"
+                files.append(File.generated(config, uri, abs_src_path=str(path)))
+        return files
+
+    def on_page_markdown(
+        self, markdown: str, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str:
+        where = page.file.src_uri
+        try:
+            markdown = rewrite_figures(
+                markdown, src_uri=where, lang=self.lang, figures_dir=Path(self.config.figures_dir)
+            )
+            markdown = render_numbers(markdown, src_uri=where, results=self._results)
+        except (MissingFigure, BadNumber) as err:
+            raise PluginError(str(err)) from None
+        return join_cjk_lines(markdown) if self.lang == "zh" else markdown
+
+    def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if not _is_source_page(page):
+            return html
+        depth = page.url.count("/")  # source/NN_slug/ -> 2
+        html, css = source.hoist_styles(html, "../" * depth + f"{self.assets_url}/notebook.css")
+        html = source.drop_foreign_scripts(html)
+        self.notebook_css = self.notebook_css or css
+        return html
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        site = Path(config.site_dir)
+        for module in sorted((Path(config.docs_dir) / nav.SOURCE_DIR).glob("[0-9][0-9]_*.py")):
+            for name, text in source.downloads(module).items():
+                results.atomic_write_text(site / nav.SOURCE_DIR / name, text)
+        if self.copy_assets and self.notebook_css:
+            results.atomic_write_text(site / NOTEBOOK_CSS, self.notebook_css)
+
+    def _results(self, slug: str) -> Any:
+        if slug not in self.results:
+            self.results[slug] = results.load(slug, Path(self.config.figures_dir).parent)
+        return self.results[slug]
+
+
+def _script(path: str, kind: str) -> ExtraScriptValue:
+    script = ExtraScriptValue(path)
+    script.type = kind
+    return script
+
+
+def _is_source_page(page: Page) -> bool:
+    uri = page.file.src_uri
+    return uri.startswith(f"{nav.SOURCE_DIR}/") and uri.endswith(".py")

@@ -1,1 +1,0 @@
-"""MkDocs hooks for the book, one job per module (figures, numbers, source pages, cells, web assets)."""
