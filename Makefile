@@ -55,7 +55,7 @@ figures: $(VENV)/.stamp ## rerun the chapters whose inputs changed
 	$(PY) -m gradbook.build
 
 figures-quick: $(VENV)/.stamp ## the same code paths with few steps, into a scratch dir
-	$(PY) -m gradbook.build --quick --out build/figures-quick
+	$(PY) -m gradbook.build --quick
 
 browser-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

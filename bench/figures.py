@@ -2,14 +2,14 @@
 
 Per repetition: a clean build (empty output directory), a no-op rebuild (nothing changed), and a
 rebuild after touching one chapter's module (a new comment line, so its hash changes). The runner
-is driven as `make figures` drives it (`python -m gradbook.build`, default jobs), and the
-per-chapter seconds are the ones it reports for each chapter process.
+is driven as `make figures` drives it (`python -m gradbook.build`, default jobs and output folder);
+what ran and the per-chapter seconds are read from the record it writes with `--json`
+(`gradbook/build/record.py`), never from its terminal output.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import resource
 import shutil
 import subprocess
@@ -20,10 +20,8 @@ from pathlib import Path
 from bench import targets
 from bench.measure import Measure, timed
 from bench.scratch import REPO, scratch_copy
+from gradbook.build import paths, record
 
-# The runner's progress lines, read loosely: "01_fine: ok in 6.1 s ...", "... 1 to run, 0 current".
-DONE_LINE = re.compile(r"\b(\d\d_[a-z0-9_]+): (ok|FAILED) in ([0-9.]+) s")
-PLAN_LINE = re.compile(r"\b(\d+) to run\b")
 PARTS = ("chapters_src", "gradbook", "pyproject.toml")
 
 
@@ -40,12 +38,14 @@ class BuildRun:
 
 def build(root: Path, quick: bool = False, only: list[str] | None = None) -> BuildRun:
     """Run the figure build of the copy at `root` with the copy's own gradbook."""
-    cmd = [sys.executable, "-m", "gradbook.build", "--root", str(root)]
+    record_file = root / "bench-build.json"  # outside the output folder: no output of the build
+    cmd = [sys.executable, "-m", "gradbook.build", "--root", str(root), "--json", str(record_file)]
     if quick:
-        cmd += ["--quick", "--out", str(root / "figures-quick")]
+        cmd.append("--quick")
     if only:
         cmd += ["--only", *only]
     env = {**os.environ, "PYTHONPATH": str(root)}
+    record_file.unlink(missing_ok=True)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     seconds, done = timed(
         lambda: subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
@@ -55,17 +55,15 @@ def build(root: Path, quick: bool = False, only: list[str] | None = None) -> Bui
     output = done.stdout + done.stderr
     if done.returncode != 0:
         raise RuntimeError(f"figure build failed ({done.returncode}):\n{output[-3000:]}")
-    plan = PLAN_LINE.search(output)
-    chapters = {slug: float(s) for slug, status, s in DONE_LINE.findall(output) if status == "ok"}
-    if plan is None:
-        raise RuntimeError(
-            f"no 'N to run' line in the runner's output (format changed?):\n{output}"
-        )
-    return BuildRun(seconds, cpu, int(plan.group(1)), chapters, output)
+    chapters = record.read(record_file)["chapters"]
+    ran = [c for c in chapters if c["status"] in ("ok", "failed")]
+    seconds_by_slug = {c["slug"]: c["seconds"] for c in ran if c["status"] == "ok"}
+    return BuildRun(seconds, cpu, len(ran), seconds_by_slug, output)
 
 
 def out_dir(root: Path, quick: bool) -> Path:
-    return root / ("figures-quick" if quick else "figures")
+    """Where the build of `root` writes by default (the build tool's own answer)."""
+    return paths.default_out(root, quick)
 
 
 def touch(root: Path, slug: str, n: int) -> None:
