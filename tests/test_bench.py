@@ -133,13 +133,17 @@ def test_page_weight_follows_css_and_js_and_skips_pyodide(tmp_path: Path) -> Non
 
 
 def test_mkdocs_build_is_timed(tmp_path: Path) -> None:
+    """Both projects of a tiny two-language book, built in order like the real one."""
     project = tmp_path / "proj"
-    (project / "docs").mkdir(parents=True)
-    (project / "docs" / "index.md").write_text("# Hello\n")
-    (project / "mkdocs.yml").write_text("site_name: tiny\ntheme: mkdocs\n")
+    for lang in ("en", "zh"):
+        (project / "docs" / lang).mkdir(parents=True)
+        (project / "docs" / lang / "index.md").write_text(f"# Hello {lang}\n")
+    (project / "mkdocs.yml").write_text("site_name: tiny\ntheme: mkdocs\ndocs_dir: docs/en\n")
+    (project / "mkdocs.zh.yml").write_text("INHERIT: mkdocs.yml\ndocs_dir: docs/zh\n")
     m = site.time_build(1, tmp_path / "out", repo=project)
     check_measures([m], 1)
-    assert (tmp_path / "out" / "index.html").is_file()
+    assert "Hello en" in (tmp_path / "out" / "index.html").read_text()
+    assert "Hello zh" in (tmp_path / "out" / "zh" / "index.html").read_text()
 
 
 def test_probes_overhead_runs_all_variants() -> None:

@@ -17,14 +17,17 @@ REPO = Path(__file__).resolve().parents[2]
 PROJECTS = (("en", "mkdocs.yml", ""), ("zh", "mkdocs.zh.yml", "zh"))
 
 
-def build(out: Path, *, quiet: bool = False) -> dict[str, float]:
-    """Build every language into out; return the seconds each took. Raises on a failed build."""
+def build(out: Path, *, root: Path = REPO, quiet: bool = False) -> dict[str, float]:
+    """Build every language of the book at root into out; return the seconds each took.
+
+    Raises RuntimeError on a failed build (with mkdocs' output when quiet).
+    """
     mkdocs = Path(sys.executable).with_name("mkdocs")
     seconds: dict[str, float] = {}
     for lang, config, subdir in PROJECTS:
         start = time.perf_counter()
         cmd = [str(mkdocs), "build", "--strict", "--clean", "-f", config, "-d", str(out / subdir)]
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=quiet, text=True)
+        proc = subprocess.run(cmd, cwd=root, capture_output=quiet, text=True)
         if proc.returncode != 0:
             detail = f"\n{proc.stdout}\n{proc.stderr}" if quiet else ""
             raise RuntimeError(f"the {lang} site failed to build ({config}){detail}")
@@ -34,12 +37,11 @@ def build(out: Path, *, quiet: bool = False) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m gradbook.pages", description=__doc__)
-    parser.add_argument(
-        "--out", type=Path, default=REPO / "site", help="site folder (default site/)"
-    )
+    parser.add_argument("--out", type=Path, default=REPO / "site", help="default: site/")
+    parser.add_argument("--root", type=Path, default=REPO, help="the book (default: this one)")
     args = parser.parse_args()
     try:
-        seconds = build(args.out.resolve())
+        seconds = build(args.out.resolve(), root=args.root.resolve())
     except RuntimeError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
