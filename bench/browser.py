@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
 import statistics
 import tempfile
 import time
@@ -20,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote
 
-from bench import targets
+from bench import cells, targets
 from bench.measure import Measure, megabytes
 from bench.server import Served, serve
 from bench.site import chapter_pages, gzipped
@@ -36,7 +35,6 @@ CHROMIUM_ARGS = [
 ]
 TIMEOUT_MS = 120_000
 MIN_COMPARABLE_S = 0.05  # CPython time below which a Pyodide/CPython ratio gets no target
-ELAPSED = re.compile(r"BENCH_ELAPSED ([0-9.eE+-]+)")
 FIRST_OUTPUT_CODE = 'print("first output")'
 SPIN_CODE = "while True:\n    pass"
 READY_CODE = 'print("ready again")'
@@ -129,35 +127,22 @@ async ([i, code, timeoutMs]) => {
 
 
 def timed_cell_code(sources: list[str]) -> str:
-    """A page's cells run in order in one fresh namespace, as the page runs them, timed inside
-    Python with perf_counter (the same code in both interpreters). A cell that raises (some show
-    an error on purpose) does not stop the ones after it."""
-    return (
-        "import time as _bench_time\n"
-        "_bench_ns = {'__name__': '__main__'}\n"
-        "_bench_t0 = _bench_time.perf_counter()\n"
-        f"for _bench_src in {sources!r}:\n"
-        "    try:\n"
-        "        exec(compile(_bench_src, '<bench cell>', 'exec'), _bench_ns)\n"
-        "    except Exception as _bench_err:\n"
-        "        print('BENCH_CELL_ERROR', type(_bench_err).__name__)\n"
-        "print('BENCH_ELAPSED %.6f' % (_bench_time.perf_counter() - _bench_t0))\n"
-    )
+    """A page's cells as one piece of code to run in a page's cell (`bench.cells.script`): in order
+    in one fresh namespace, timed inside Python with perf_counter, with the same loop that
+    `run_on_cpython` runs. A cell that raises (some show an error on purpose) does not stop the
+    ones after it."""
+    return cells.script(sources, name="bench")
 
 
 def elapsed(text: str) -> float:
-    found = ELAPSED.findall(text)
-    if not found:
-        raise RuntimeError(f"no BENCH_ELAPSED in the cell output:\n{text[-2000:]}")
-    return float(found[-1])
+    """Seconds the cells took, read from the output of `timed_cell_code`."""
+    return cells.parse(text)["seconds"]
 
 
 def run_on_cpython(sources: list[str]) -> float:
     """Seconds of the cells in this interpreter (gradbook.lite imported from the work tree)."""
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(timed_cell_code(sources), "<bench>", "exec"), {"__name__": "__main__"})
-    return elapsed(out.getvalue())
+    with contextlib.redirect_stdout(io.StringIO()):
+        return cells.run_cells(sources, name="bench", keep_going=True).seconds
 
 
 @contextmanager
@@ -378,7 +363,8 @@ def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Mea
 
 
 def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Measure]:
-    """A page's cells, timed in Pyodide and in CPython, alternating; ratio per pair."""
+    """A page's cells, timed in Pyodide and in CPython, alternating: the ratio per pair, and the
+    Pyodide time itself."""
     with profile() as context:
         page = context.pages[0] if context.pages else context.new_page()
         open_cells(page, base + url)
@@ -411,7 +397,15 @@ def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Me
             note=f"{statistics.median(pyo):.3f} s / {statistics.median(cpy):.3f} s"
             + (", too short to compare" if too_short else ""),
             extra={"pyodide_s": pyo, "cpython_s": cpy},
-        )
+        ),
+        Measure(
+            f"browser.cells.{slug}",
+            f"{len(sources)} cells of {slug} in Pyodide, in order",
+            "s",
+            pyo,
+            targets.PAGE_CELLS_PYODIDE_S,
+            note="compute time inside Python, what a reader waits for on a page's last cell",
+        ),
     ]
 
 

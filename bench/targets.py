@@ -11,5 +11,6 @@ PAGE_MB = Target(1.5)  # one chapter page without Pyodide
 FIRST_OUTPUT_COLD_S = Target(3.0)  # Run -> first output, fresh browser context
 STOP_TO_READY_S = Target(2.0)  # Stop on `while True: pass` -> a new Run prints
 PYODIDE_OVER_CPYTHON = Target(2.5)  # the same cell's compute time
+PAGE_CELLS_PYODIDE_S = Target(10.0)  # all of one page's cells, in order, in Pyodide
 PROBES_OVERHEAD = Target(1.15)  # probed / plain torch training loop
 THIRD_PARTY = Target(0.0)  # requests to any host but the site's own

@@ -8,17 +8,14 @@ shattered-gradients contrast and the gradient at init need no training).
 from __future__ import annotations
 
 import json
-import re
 from math import comb
 from pathlib import Path
 
 import pytest
 
-from gradbook.lite import charts
+from bench.cells import DOCS, page_cells, run_cells
 
-REPO = Path(__file__).resolve().parents[1]
 SLUG = "05_resnet"
-CELL = re.compile(r"^```pycell[^\n]*\n(.*?)^```\s*$", re.M | re.S)
 
 
 @pytest.fixture(scope="module")
@@ -74,22 +71,11 @@ def test_resnet18_table(quick: dict) -> None:
     assert quick["resnet18_table"][-1]["shape"] == "10"
 
 
-def _run_cells(page: Path, edit=lambda s: s) -> list[dict]:
-    specs: list[dict] = []
-    charts.set_sink(lambda s: specs.append(json.loads(s)))
-    scope: dict = {"__name__": "__main__"}
-    try:
-        for source in CELL.findall(page.read_text(encoding="utf-8")):
-            exec(compile(edit(source), page.name, "exec"), scope)  # noqa: S102 - the book's cells
-    finally:
-        charts.reset_sink()
-    return specs
-
-
 def test_cells_show_the_shortcut_at_work() -> None:
     """Cell 1: the plain BN net's gradient grows towards the input far more than the residual one's.
     Cell 2: after the same steps, the residual net's loss is below the plain one's."""
-    grads, training = _run_cells(REPO / "docs" / "en" / "chapters" / f"{SLUG}.md")
+    page = DOCS / "en" / "chapters" / f"{SLUG}.md"
+    grads, training = run_cells(page_cells(page), name=page.name).charts
     g = {s["name"]: s["values"] for s in grads["series"]}
     assert g["plain"][0] / g["plain"][-1] > 3 * g["residual"][0] / g["residual"][-1]
     loss = {s["name"]: s["values"][-1] for s in training["series"]}
