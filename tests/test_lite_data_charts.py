@@ -8,47 +8,51 @@ import math
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.preprocessing import StandardScaler
 
 from gradbook.lite import Rng, charts, data
-from gradbook.lite.data import _digits_file
+from gradbook.lite.data import _digits_file, _stratified
 
 
-def test_digits_subset_equals_standardised_sklearn_rows() -> None:
-    X, y = data.digits()
+@pytest.mark.parametrize("seed", [0, 1])
+def test_digits_split_is_stratified_and_standardised_on_the_training_part(seed: int) -> None:
+    """Like gradbook.data.digits: stratified, scaled with the training part's mean and std only."""
+    split = data.digits(seed=seed, test_size=0.2)
+    d = _digits_file()
     full = load_digits()
-    idx = _digits_file()["indices"]
-    ref = StandardScaler().fit_transform(full.data)[idx]
-    assert np.array_equal(np.array(X), ref)
-    assert y == [int(v) for v in full.target[idx]]
-    assert len(X) == 500 and np.bincount(y).tolist() == [50] * 10
-
-
-def test_digits_split_is_stratified_and_disjoint() -> None:
-    X_train, y_train, X_test, y_test = data.digits_split(0.2, seed=1)
-    assert len(X_train) == 400 and len(X_test) == 100
-    assert np.bincount(y_test).tolist() == [10] * 10
-    train_rows = {tuple(r) for r in X_train}
-    assert not any(tuple(r) in train_rows for r in X_test)
+    raw, labels = full.data[d["indices"]], full.target[d["indices"]]
+    train, test = _stratified([int(v) for v in labels], 0.2, seed)
+    mean, std = raw[train].mean(axis=0), raw[train].std(axis=0)
+    std[std == 0] = 1.0
+    assert np.allclose(split.x_train, (raw[train] - mean) / std, rtol=1e-12, atol=1e-12)
+    assert np.allclose(split.x_test, (raw[test] - mean) / std, rtol=1e-12, atol=1e-12)
+    assert split.y_train == labels[train].tolist() and split.y_test == labels[test].tolist()
+    assert len(split.x_train) == 400 and np.bincount(split.y_test).tolist() == [10] * 10
+    assert (split.n_features, split.n_classes) == (64, 10)
+    assert not {tuple(r) for r in split.x_train} & {tuple(r) for r in split.x_test}
 
 
 def test_adding_problem_targets_and_markers() -> None:
-    xs, target = data.adding_problem(64, 20, Rng(0))
+    xs, target = data.adding_problem(64, 20, rng=Rng(0))
     assert len(xs) == 20 and xs[0].shape == (64, 2) and target.shape == (64, 1)
     for i in range(64):
         marked = [t for t in range(20) if xs[t].data[i][1] == 1.0]
         assert len(marked) == 2 and marked[0] < 10 <= marked[1]
         expect = 0.5 + sum(xs[t].data[i][0] for t in marked) / 4
         assert target.data[i][0] == pytest.approx(expect)
+    same = data.adding_problem(64, 20, seed=0)
+    assert same[1].data == target.data
+    with pytest.raises(ValueError, match="length"):
+        data.adding_problem(4, 1, seed=0)
 
 
-def test_spirals_batches_and_gaussians() -> None:
-    X, y = data.spirals(30, Rng(0), classes=3)
-    assert len(X) == 90 and sorted(set(y)) == [0, 1, 2]
+def test_batches_and_gaussians() -> None:
     parts = data.batches(90, 32, Rng(0))
     assert [len(b) for b in parts] == [32, 32, 26] and sorted(sum(parts, [])) == list(range(90))
-    assert data.take(y, parts[0]) == [y[i] for i in parts[0]]
-    assert data.gaussian_inputs(4, 3, Rng(0)).shape == (4, 3)
+    assert data.take(list(range(100, 190)), parts[0]) == [100 + i for i in parts[0]]
+    assert data.gaussian_batch(4, 3, rng=Rng(0)).shape == (4, 3)
+    assert data.gaussian_batch(4, 3, seed=5).data == data.gaussian_batch(4, 3, rng=Rng(5)).data
+    with pytest.raises(ValueError, match="seed= or rng="):
+        data.gaussian_batch(4, 3)
 
 
 @pytest.fixture

@@ -36,6 +36,9 @@ TORCH_ACTS = {
     "relu": torch.relu,
     "leaky_relu": torch.nn.functional.leaky_relu,
     "elu": torch.nn.functional.elu,
+    "selu": torch.selu,
+    "softplus": torch.nn.functional.softplus,
+    "gelu": torch.nn.functional.gelu,
 }
 
 
@@ -49,6 +52,25 @@ def test_activation_matches_torch(name: str, rng: Rng) -> None:
     (tout * torch.tensor(weights, dtype=torch.float64)).sum().backward()
     close(out.data, tout)
     close(a.grad, ta.grad)
+
+
+def test_activations_with_their_parameters_match_torch(rng: Rng) -> None:
+    """Non-default leaky slope and ELU alpha, PReLU's learned slope per column, softplus past 20."""
+    rows = rng.normal(6, 4, std=3.0)
+    rows[0] = [25.0, -25.0, 0.5, -0.5]  # softplus switches to x above 20
+    a, ta = pair(rows)
+    slope, tslope = pair([[0.1, -0.2, 0.3, 0.05]])
+    out = a.leaky_relu(0.2) + a.elu(0.5) + a.prelu(slope) + a.softplus()
+    tf = torch.nn.functional
+    tout = tf.leaky_relu(ta, 0.2) + tf.elu(ta, 0.5) + tf.prelu(ta, tslope[0]) + tf.softplus(ta)
+    weights = rng.normal(6, 4)
+    (out * Tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    close(out.data, tout)
+    close(a.grad, ta.grad)
+    close(slope.grad, tslope.grad)
+    with pytest.raises(ValueError, match="prelu"):
+        activate(a, "prelu")
 
 
 def test_sigmoid_and_exp_survive_extreme_inputs() -> None:
@@ -80,6 +102,88 @@ def test_add_mul_broadcast_constants_and_reductions(rng: Rng) -> None:
     close(out.data, tout)
     for lite, ref in [(a, ta), (b, tb), (row, trow)]:
         close(lite.grad, ref.grad)
+
+
+def test_division_power_and_sqrt_match_torch(rng: Rng) -> None:
+    a, ta = pair(rng.uniform_rows(5, 4, 0.5, 2.0))
+    b, tb = pair(rng.uniform_rows(5, 4, -2.0, -0.5))
+    row, trow = pair(rng.uniform_rows(1, 4, 0.5, 2.0))
+    col, tcol = pair(rng.uniform_rows(5, 1, 0.5, 2.0))
+    one, tone = pair([[1.7]])
+    out = a / b + b / row + a / col + (a / one) ** 3 + 2.0 / a + a**-1.5 + (a * 3.0).sqrt() + b**2
+    tout = (
+        ta / tb + tb / trow + ta / tcol + (ta / tone) ** 3 + 2.0 / ta + ta**-1.5
+        + (ta * 3.0).sqrt() + tb**2
+    )  # fmt: skip
+    weights = rng.normal(5, 4)
+    (out * Tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    close(out.data, tout)
+    for lite, ref in [(a, ta), (b, tb), (row, trow), (col, tcol), (one, tone)]:
+        close(lite.grad, ref.grad)
+
+
+def test_column_and_scalar_broadcast_in_add_and_mul(rng: Rng) -> None:
+    a, ta = pair(rng.normal(4, 3))
+    col, tcol = pair(rng.normal(4, 1))
+    one, tone = pair([[0.7]])
+    out = (a + col) * one + a * col - one
+    tout = (ta + tcol) * tone + ta * tcol - tone
+    weights = rng.normal(4, 3)
+    (out * Tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights, dtype=torch.float64)).sum().backward()
+    close(out.data, tout)
+    for lite, ref in [(a, ta), (col, tcol), (one, tone)]:
+        close(lite.grad, ref.grad)
+
+
+@pytest.mark.parametrize("dim", [None, 0, 1])
+def test_sum_and_mean_over_a_dim_match_torch(dim: int | None, rng: Rng) -> None:
+    a, ta = pair(rng.normal(5, 3))
+    out = a.sum(dim) * a.mean(dim) * 2.0
+    keep = {} if dim is None else {"dim": dim, "keepdim": True}
+    tout = ta.sum(**keep) * ta.mean(**keep) * 2.0
+    weights = rng.normal(*out.shape)
+    (out * Tensor(weights)).sum().backward()
+    (tout * torch.tensor(weights, dtype=torch.float64).reshape(tout.shape)).sum().backward()
+    close(out.data, tout)
+    close(a.grad, ta.grad)
+
+
+def test_edge_values_follow_torch() -> None:
+    """Where Python raises, lite gives torch's inf and nan, so a blow-up shows in the numbers."""
+    x = Tensor([[0.0, -4.0, 2.0]])
+    tx = torch.tensor(x.data, dtype=torch.float64)
+    for lite, ref in [
+        (Tensor([[0.0, 1.0, -1.0]]) / Tensor([[0.0, 0.0, 0.0]]), (tx.sign() * -1) / 0.0),
+        (x.sqrt(), tx.sqrt()),
+        (x**0.5, tx**0.5),
+        (x**-1.0, tx**-1.0),
+        (Tensor([[-8.0]]) ** 3, torch.tensor([[-512.0]], dtype=torch.float64)),
+        (Tensor([[1e200]]) ** 2, torch.tensor([[1e200]], dtype=torch.float64) ** 2),
+    ]:
+        got = torch.tensor(lite.data, dtype=torch.float64)
+        assert torch.equal(got.isnan(), ref.isnan()), (got, ref)
+        assert torch.equal(got[~ref.isnan()], ref[~ref.isnan()]), (got, ref)
+
+
+def test_batch_norm_from_primitives_equals_the_fused_op(rng: Rng) -> None:
+    """The chapter 04 formula written with sum, /, ** and sqrt: autograd finds the fused op's gradient."""
+    rows = rng.normal(9, 4, std=2.0, mean=1.0)
+    x, x_fused = Tensor(rows, True), Tensor(rows, True)
+    gamma, beta = Tensor(rng.normal(1, 4), True), Tensor(rng.normal(1, 4), True)
+    gamma_f, beta_f = Tensor(gamma.data, True), Tensor(beta.data, True)
+    eps = 1e-5
+    mean = x.sum(0) / len(rows)
+    var = ((x - mean) ** 2).mean(0)
+    out = (x - mean) / (var + eps).sqrt() * gamma + beta
+    fused = batch_norm(x_fused, gamma_f, beta_f, *column_stats(x_fused), eps, True)
+    weights = Tensor(rng.normal(9, 4))
+    (out * weights).sum().backward()
+    (fused * weights).sum().backward()
+    for got, want in [(out.data, fused.data), (x.grad, x_fused.grad), (gamma.grad, gamma_f.grad),
+                      (beta.grad, beta_f.grad)]:  # fmt: skip
+        close(got, torch.tensor(want, dtype=torch.float64))
 
 
 def test_shared_input_accumulates_gradients() -> None:
@@ -194,8 +298,12 @@ def test_backward_handles_deep_graphs_without_recursion() -> None:
 
 
 def test_shape_errors_are_explicit() -> None:
-    with pytest.raises(ValueError, match="cannot add"):
+    with pytest.raises(ValueError, match="cannot broadcast"):
         Tensor([[1.0, 2.0]]) + Tensor([[1.0], [2.0]])
+    with pytest.raises(ValueError, match="cannot broadcast"):
+        Tensor([[1.0, 2.0]]) / Tensor([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match="dim"):
+        Tensor([[1.0]]).sum(2)
     with pytest.raises(ValueError, match="1x1"):
         Tensor([[1.0, 2.0]]).backward()
     with pytest.raises(ValueError, match="unknown activation"):

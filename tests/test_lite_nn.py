@@ -1,4 +1,5 @@
-"""gradbook.lite's layers, optimisers and clipping against torch (float64), weights copied across."""
+"""gradbook.lite's layers, optimisers, clipping and inits against torch (float64), weights copied
+across. The MLP is checked against its twin, gradbook.nets.MLP, in tests/test_lite_twin.py."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ import torch
 from torch import nn
 
 from gradbook.lite import (
-    MLP,
-    SGD,
     Adam,
     BatchNorm,
     LSTMCell,
@@ -19,10 +18,8 @@ from gradbook.lite import (
     Tensor,
     clip_grad_norm,
     clip_grad_value,
-    cross_entropy,
     init,
     mse,
-    probes,
     run_lstm,
     run_rnn,
 )
@@ -46,88 +43,6 @@ def close(rows, ref: torch.Tensor, tol: float = TOL) -> None:
     assert torch.allclose(got, ref, rtol=tol, atol=tol), (got - ref).abs().max().item()
 
 
-def copy_linear(lite, ref: nn.Linear) -> None:
-    with torch.no_grad():
-        ref.weight.copy_(torch.tensor(lite.weight.data))
-        ref.bias.copy_(torch.tensor(lite.bias.data[0]))
-
-
-TORCH_ACT = {
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "relu": nn.ReLU,
-    "leaky_relu": nn.LeakyReLU,
-    "elu": nn.ELU,
-}
-
-
-def torch_twin(mlp: MLP) -> nn.ModuleList:
-    """Torch layers with mlp's weights: [linear, (bn), act] per hidden layer, then the output layer."""
-    blocks = []
-    for i, layer in enumerate(mlp.layers):
-        lin = nn.Linear(*reversed(layer.weight.shape))
-        copy_linear(layer, lin)
-        parts = [lin]
-        if i < len(mlp.layers) - 1:
-            if mlp.norms:
-                parts.append(nn.BatchNorm1d(layer.weight.shape[0]))
-            parts.append(TORCH_ACT[mlp.activation]())
-        blocks.append(nn.Sequential(*parts))
-    return nn.ModuleList(blocks)
-
-
-def torch_forward(blocks: nn.ModuleList, x: torch.Tensor, residual: bool) -> torch.Tensor:
-    for block in blocks[:-1]:
-        h = block(x)
-        x = x + h if residual and h.shape == x.shape else h
-    return blocks[-1](x)
-
-
-@pytest.mark.parametrize(
-    ("activation", "batch_norm", "residual"),
-    [
-        ("sigmoid", False, False),
-        ("tanh", False, False),
-        ("relu", True, False),
-        ("leaky_relu", False, True),
-        ("elu", True, True),
-    ],
-)
-def test_mlp_training_steps_match_torch(activation: str, batch_norm: bool, residual: bool) -> None:
-    rng = Rng(1)
-    mlp = MLP([5, 6, 6, 6, 3], rng, activation, "xavier", batch_norm=batch_norm, residual=residual)
-    blocks = torch_twin(mlp)
-    opt = SGD(mlp.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-3)
-    tparams = [p for b in blocks for m in b if isinstance(m, nn.Linear) for p in m.parameters()]
-    tparams += [
-        p for b in blocks for m in b if isinstance(m, nn.BatchNorm1d) for p in m.parameters()
-    ]
-    topt = torch.optim.SGD(tparams, lr=0.1, momentum=0.9, weight_decay=1e-3)
-    for _ in range(3):
-        x_rows = rng.normal(8, 5)
-        y = [rng.randrange(3) for _ in range(8)]
-        opt.zero_grad()
-        topt.zero_grad()
-        logits = mlp(Tensor(x_rows))
-        tlogits = torch_forward(blocks, torch.tensor(x_rows), residual)
-        loss = cross_entropy(logits, y)
-        tloss = nn.functional.cross_entropy(tlogits, torch.tensor(y))
-        loss.backward()
-        tloss.backward()
-        close(loss.data, tloss)
-        for p, tp in zip(mlp.parameters(), tparams, strict=True):
-            close(p.grad, tp.grad)
-        opt.step()
-        topt.step()
-        for p, tp in zip(mlp.parameters(), tparams, strict=True):
-            close(p.data, tp)
-    # evaluation mode: batch norm switches to its running statistics
-    mlp.eval()
-    blocks.eval()
-    x_rows = rng.normal(4, 5)
-    close(mlp(Tensor(x_rows)).data, torch_forward(blocks, torch.tensor(x_rows), residual))
-
-
 def test_batchnorm_running_stats_and_eval_gradients_match_torch() -> None:
     rng = Rng(2)
     bn, tbn = BatchNorm(3, momentum=0.2), nn.BatchNorm1d(3, momentum=0.2)
@@ -147,28 +62,6 @@ def test_batchnorm_running_stats_and_eval_gradients_match_torch() -> None:
     close(bn.gamma.grad, tbn.weight.grad[None])
 
 
-def test_preactivation_gradient_norms_match_torch() -> None:
-    """The chapter 02 probe: ||dLoss/dz|| per hidden layer, loss = sum of outputs."""
-    rng = Rng(3)
-    mlp = MLP([8] + [8] * 4 + [2], rng, "sigmoid", "lecun")
-    blocks = torch_twin(mlp)
-    x_rows = rng.normal(16, 8)
-    mlp(Tensor(x_rows)).sum().backward()
-    zs, h = [], torch.tensor(x_rows)
-    for block in blocks[:-1]:
-        z = block[0](h)
-        z.retain_grad()
-        zs.append(z)
-        h = block[1](z)
-    blocks[-1](h).sum().backward()
-    lite = probes.preact_grad_norms(mlp)
-    ref = [z.grad.norm().item() for z in zs]
-    assert lite == pytest.approx(ref, rel=TOL)
-    assert probes.weight_grad_norms(mlp) == pytest.approx(
-        [b[0].weight.grad.norm().item() for b in blocks], rel=TOL
-    )
-
-
 def test_rnn_over_a_sequence_matches_torch() -> None:
     rng = Rng(4)
     cell = RNNCell(2, 5, rng)
@@ -178,7 +71,7 @@ def test_rnn_over_a_sequence_matches_torch() -> None:
         tcell.weight_hh.copy_(torch.tensor(cell.hh.weight.data))
         tcell.bias_ih.copy_(torch.tensor(cell.ih.bias.data[0]))
         tcell.bias_hh.copy_(torch.tensor(cell.hh.bias.data[0]))
-    xs, target = adding_problem(3, 12, rng)
+    xs, target = adding_problem(3, 12, rng=rng)
     loss = mse(run_rnn(cell, xs)[-1].cols(0, 1), target)
     h = torch.zeros(3, 5)
     for x in xs:
@@ -201,7 +94,7 @@ def test_lstm_over_a_sequence_matches_torch() -> None:
         tcell.weight_hh.copy_(torch.tensor(cell.hh.weight.data))
         tcell.bias_ih.copy_(torch.tensor(cell.ih.bias.data[0]))
         tcell.bias_hh.copy_(torch.tensor(cell.hh.bias.data[0]))
-    xs, target = adding_problem(3, 10, rng)
+    xs, target = adding_problem(3, 10, rng=rng)
     states = run_lstm(cell, xs)
     loss = mse(states[-1].cols(0, 1), target) + states[3].sum() * 0.1
     h = c = torch.zeros(3, 4)
@@ -277,26 +170,41 @@ def _std(rows) -> float:
     return math.sqrt(sum((v - mean) ** 2 for v in flat) / len(flat))
 
 
+def draw(scheme: str, fan_in: int, fan_out: int, rng: Rng, **kwargs) -> tuple[list, list]:
+    """The weight rows and bias row a lite init scheme gives a (fan_out, fan_in) layer."""
+    w = Tensor([[0.0] * fan_in for _ in range(fan_out)], True)
+    b = Tensor([[0.0] * fan_out], True)
+    init.init_weight(w, b, scheme, rng=rng, **kwargs)
+    return w.data, b.data[0]
+
+
 @pytest.mark.parametrize(
-    ("scheme", "torch_init"),
+    ("scheme", "kwargs", "torch_init"),
     [
-        ("naive", lambda w: nn.init.normal_(w, 0.0, 0.01)),
-        ("lecun", lambda w: nn.init.normal_(w, 0.0, w.shape[1] ** -0.5)),
-        ("pytorch_default", lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5))),
-        ("xavier", nn.init.xavier_normal_),
-        ("xavier_uniform", nn.init.xavier_uniform_),
-        ("kaiming", lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")),
-        ("kaiming_uniform", lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
-        ("orthogonal", nn.init.orthogonal_),
+        ("naive", {}, lambda w: nn.init.normal_(w, 0.0, 0.01)),
+        ("naive", {"std": 0.3}, lambda w: nn.init.normal_(w, 0.0, 0.3)),
+        ("lecun", {}, lambda w: nn.init.normal_(w, 0.0, w.shape[1] ** -0.5)),
+        ("standard", {}, lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5))),
+        ("pytorch_default", {}, lambda w: nn.init.kaiming_uniform_(w, a=math.sqrt(5))),
+        ("xavier", {}, nn.init.xavier_normal_),
+        ("xavier_normal", {"gain": 2.0}, lambda w: nn.init.xavier_normal_(w, gain=2.0)),
+        ("xavier_uniform", {}, nn.init.xavier_uniform_),
+        ("kaiming", {}, lambda w: nn.init.kaiming_normal_(w, nonlinearity="relu")),
+        ("he", {"nonlinearity": "leaky_relu", "negative_slope": 0.5},
+         lambda w: nn.init.kaiming_normal_(w, a=0.5, nonlinearity="leaky_relu")),
+        ("kaiming_uniform", {}, lambda w: nn.init.kaiming_uniform_(w, nonlinearity="relu")),
+        ("kaiming_uniform", {"nonlinearity": "tanh"},
+         lambda w: nn.init.kaiming_uniform_(w, nonlinearity="tanh")),
+        ("orthogonal", {}, nn.init.orthogonal_),
     ],
-)
-def test_init_statistics_match_torch(scheme: str, torch_init) -> None:
+)  # fmt: skip
+def test_init_statistics_match_torch(scheme: str, kwargs: dict, torch_init) -> None:
     fan_in, fan_out = 120, 80
-    rows = init.weights(scheme, fan_in, fan_out, Rng(9))
+    rows, _ = draw(scheme, fan_in, fan_out, Rng(9), **kwargs)
     ref = torch_init(torch.empty(fan_out, fan_in))
     assert (len(rows), len(rows[0])) == (fan_out, fan_in)
     assert _std(rows) == pytest.approx(ref.std(unbiased=False).item(), rel=0.05)
-    if "uniform" in scheme or scheme == "pytorch_default":
+    if "uniform" in scheme or scheme in ("pytorch_default", "standard"):
         bound = ref.abs().max().item()
         assert max(abs(v) for r in rows for v in r) <= bound * 1.01
 
@@ -304,14 +212,26 @@ def test_init_statistics_match_torch(scheme: str, torch_init) -> None:
 @pytest.mark.parametrize("shape", [(6, 10), (10, 6)])
 def test_orthogonal_init_is_orthogonal(shape: tuple[int, int]) -> None:
     rows, cols = shape
-    w = torch.tensor(init.weights("orthogonal", cols, rows, Rng(10), gain=2.0))
+    w = torch.tensor(draw("orthogonal", cols, rows, Rng(10), gain=2.0)[0])
     gram = w @ w.T if rows <= cols else w.T @ w
     assert torch.allclose(gram, 4.0 * torch.eye(min(shape)), atol=TOL)
 
 
-def test_pytorch_default_bias_and_unknown_scheme() -> None:
-    b = init.bias("pytorch_default", 25, 1000, Rng(11))
+def test_biases_constant_init_and_unknown_scheme() -> None:
+    _, b = draw("pytorch_default", 25, 1000, Rng(11))
     assert max(abs(v) for v in b) <= 0.2 and _std([b]) > 0.1
-    assert init.bias("kaiming", 25, 4, Rng(11)) == [0.0] * 4
-    with pytest.raises(ValueError, match="unknown init scheme"):
-        init.weights("glorot", 2, 2, Rng(0))
+    assert draw("kaiming", 25, 4, Rng(11))[1] == [0.0] * 4
+    assert draw("constant", 3, 2, Rng(0), value=0.05) == ([[0.05] * 3] * 2, [0.0] * 2)
+    with pytest.raises(ValueError, match="unknown init 'glorot'"):
+        draw("glorot", 2, 2, Rng(0))
+
+
+def test_apply_init_redraws_every_linear_layer_and_keeps_batch_norm() -> None:
+    from gradbook.lite import MLP
+
+    net = MLP([3, 4, 2], batch_norm=True, rng=Rng(0))
+    init.apply_init(net, "constant", rng=Rng(0), value=0.5)
+    assert all(
+        w.data == [[0.5] * len(w.data[0])] * len(w.data) for w in net.layer_weights().values()
+    )
+    assert net.layers["hidden1"].norm.gamma.data == [[1.0] * 4]

@@ -1,13 +1,14 @@
-"""Data for cells: a digits subset shipped with the wheel, synthetic sets, the adding problem.
+"""Data for cells, the twin of `gradbook.data`: digits (a subset shipped with the wheel), Gaussian
+batches, the adding problem; plus `batches` and `take` for mini-batches.
 
-Inputs come back as lists of rows (wrap them in `Tensor` to compute with them); class labels as
-lists of ints.
+Digits come back as lists of rows (wrap them in `Tensor` to compute with them) and lists of ints.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -23,70 +24,96 @@ def _digits_file() -> dict:
     return json.loads(text)
 
 
-def digits() -> tuple[Rows, list[int]]:
-    """500 samples of scikit-learn's 8x8 digits (50 per class), standardised per pixel.
+@dataclass(frozen=True)
+class Split:
+    """A train/test split of a classification problem: rows of inputs and lists of labels."""
 
-    The scaling uses the mean and standard deviation of the full 1797-sample set, so each row equals
-    the matching row of `StandardScaler().fit_transform(load_digits().data)`.
-    """
-    d = _digits_file()
-    mean, scale = d["mean"], [s if s != 0.0 else 1.0 for s in d["scale"]]
-    pixels = [_ALPHABET.index(ch) for ch in d["pixels"]]
-    X = [
-        [(float(p) - m) / s for p, m, s in zip(pixels[i : i + 64], mean, scale)]
-        for i in range(0, len(pixels), 64)
-    ]
-    return X, [int(c) for c in d["labels"]]
+    x_train: Rows
+    y_train: list[int]
+    x_test: Rows
+    y_test: list[int]
+
+    @property
+    def n_features(self) -> int:
+        return len(self.x_train[0])
+
+    @property
+    def n_classes(self) -> int:
+        return max(self.y_train + self.y_test) + 1
 
 
-def digits_split(
-    test_fraction: float = 0.2, seed: int = 0
-) -> tuple[Rows, list[int], Rows, list[int]]:
-    """X_train, y_train, X_test, y_test: a stratified split of `digits()` (same share per class)."""
-    X, y = digits()
+def _stratified(labels: list[int], test_size: float, seed: int) -> tuple[list[int], list[int]]:
+    """Train and test indices: the same share of every class in the test part, shuffled."""
     rng = Rng(seed)
     train, test = [], []
-    for c in sorted(set(y)):
-        members = [i for i, label in enumerate(y) if label == c]
+    for c in sorted(set(labels)):
+        members = [i for i, label in enumerate(labels) if label == c]
         rng.shuffle(members)
-        k = round(len(members) * test_fraction)
+        k = round(len(members) * test_size)
         test += members[:k]
         train += members[k:]
     rng.shuffle(train)
     rng.shuffle(test)
-    return [X[i] for i in train], [y[i] for i in train], [X[i] for i in test], [y[i] for i in test]
+    return train, test
 
 
-def gaussian_inputs(n: int, dim: int, rng: Rng) -> Tensor:
-    """A batch of n N(0, 1) input vectors (what chapters 02 and 03 feed a net at init)."""
-    return Tensor(rng.normal(n, dim))
+def digits(seed: int = 0, test_size: float = 0.2) -> Split:
+    """scikit-learn's 8x8 digits, split stratified and standardised: `gradbook.data.digits` in small.
 
-
-def spirals(
-    n_per_class: int, rng: Rng, classes: int = 2, noise: float = 0.1
-) -> tuple[Rows, list[int]]:
-    """Interleaved 2-D spirals, one arm per class: a small set a linear model cannot separate."""
-    X, y = [], []
-    for c in range(classes):
-        for k in range(n_per_class):
-            r = k / n_per_class
-            angle = 4.0 * r + 2.0 * math.pi * c / classes + rng.gauss(0.0, noise)
-            X.append([r * math.sin(angle), r * math.cos(angle)])
-            y.append(c)
-    order = rng.permutation(len(y))
-    return [X[i] for i in order], [y[i] for i in order]
-
-
-def adding_problem(n: int, length: int, rng: Rng) -> tuple[list[Tensor], Tensor]:
-    """Hochreiter & Schmidhuber's adding problem, as `length` inputs of shape (n, 2) and targets.
-
-    Each sequence has values from U[-1, 1] in column 0 and a marker in column 1 that is 1 at two
-    positions (one in each half); the target is 0.5 + (x1 + x2) / 4, so it lies in [0, 1] and the
-    best constant guess, 0.5, has a mean squared error of about 1/24.
+    As in the torch version, the mean and standard deviation come from the training part only, and
+    pixels constant there get a unit scale. Smaller for the browser: 500 of the 1797 images (50 per
+    class, shipped in the wheel), a split drawn by lite's own generator (not scikit-learn's), and
+    lists of rows and ints instead of tensors.
     """
-    values = rng.uniform_rows(n, length, -1.0, 1.0)
+    d = _digits_file()
+    pixels = [float(_ALPHABET.index(ch)) for ch in d["pixels"]]
+    raw = [pixels[i : i + 64] for i in range(0, len(pixels), 64)]
+    labels = [int(c) for c in d["labels"]]
+    train, test = _stratified(labels, test_size, seed)
+    n = len(train)
+    cols = list(zip(*(raw[i] for i in train)))
+    mean = [math.fsum(c) / n for c in cols]
+    std = [math.sqrt(math.fsum((v - m) ** 2 for v in c) / n) for c, m in zip(cols, mean)]
+    scale = [s if s != 0.0 else 1.0 for s in std]
+
+    def rows(idx: list[int]) -> Rows:
+        return [[(v - m) / s for v, m, s in zip(raw[i], mean, scale)] for i in idx]
+
+    return Split(rows(train), [labels[i] for i in train], rows(test), [labels[i] for i in test])
+
+
+def _generator(seed: int | None, rng: Rng | None) -> Rng:
+    """rng itself, or a fresh Rng(seed): lite has no global generator to fall back on."""
+    if rng is not None:
+        return rng
+    if seed is None:
+        raise ValueError("pass seed= or rng= (gradbook.lite has no global random generator)")
+    return Rng(seed)
+
+
+def gaussian_batch(n: int, dim: int, seed: int | None = None, *, rng: Rng | None = None) -> Tensor:
+    """A batch of n standard normal inputs of size dim: the 'typical input' of a variance argument."""
+    return Tensor(_generator(seed, rng).normal(n, dim))
+
+
+def adding_problem(
+    n: int, length: int, seed: int | None = None, *, rng: Rng | None = None
+) -> tuple[list[Tensor], Tensor]:
+    """The adding problem of Hochreiter & Schmidhuber (1997), for recurrent nets.
+
+    Each sequence has `length` steps of two channels: a value drawn from U[-1, 1] and a marker that
+    is 1 at exactly two steps, one in each half. The target is 0.5 + (x1 + x2) / 4, so it lies in
+    [0, 1] and the best constant guess, 0.5, has a mean squared error of 1/24.
+
+    Lite's tensors are 2-D, so where torch returns inputs (n, length, 2) and targets (n,), this
+    returns `length` step inputs of shape (n, 2) and targets of shape (n, 1).
+    """
+    if length < 2:
+        raise ValueError("the adding problem needs length >= 2")
+    g = _generator(seed, rng)
+    values = g.uniform_rows(n, length, -1.0, 1.0)
     half = length // 2
-    marks = [(rng.randrange(half), half + rng.randrange(length - half)) for _ in range(n)]
+    marks = [(g.randrange(half), half + g.randrange(length - half)) for _ in range(n)]
     steps = [
         Tensor([[values[i][t], 1.0 if t in marks[i] else 0.0] for i in range(n)])
         for t in range(length)

@@ -36,6 +36,19 @@ def _add_rows(a: Rows, b: Rows) -> Rows:
     return [[x + y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)]
 
 
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _repeat(g: Rows, m: int, n: int) -> Rows:
+    """A row, column or 1x1 repeated out to fresh (m, n) rows (the backward of a sum)."""
+    if len(g) == 1:
+        g = g * m
+    return [list(row) if len(row) == n else row * n for row in g]
+
+
 def _sigmoid(v: float) -> float:
     if v >= 0.0:
         return 1.0 / (1.0 + math.exp(-v))
@@ -54,6 +67,30 @@ def _log(v: float) -> float:
     if v > 0.0:
         return math.log(v)
     return -math.inf if v == 0.0 else math.nan
+
+
+def _pow(v: float, k: float) -> float:
+    """v ** k with torch's answers where Python raises: inf for 0 ** -k, nan for (-v) ** 0.5."""
+    try:
+        return math.pow(v, k)
+    except OverflowError:
+        return math.inf if v > 0.0 or k == int(k) and k % 2 == 0 else -math.inf
+    except ValueError:
+        return math.inf if v == 0.0 else math.nan
+
+
+def _sqrt(v: float) -> float:
+    return math.sqrt(v) if v >= 0.0 else math.nan
+
+
+def _div(a: float, b: float) -> float:
+    """a / b with IEEE answers for b == 0 (torch's), where Python raises."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a == 0.0 or a != a:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 class Tensor:
@@ -186,6 +223,70 @@ class Tensor:
             ],
         )
 
+    def selu(self) -> Tensor:
+        """Klambauer et al.'s scaled ELU, with torch's constants."""
+        x, a, k = self.data, _SELU_ALPHA, _SELU_SCALE
+        r = [[k * v if v > 0.0 else k * a * (math.exp(v) - 1.0) for v in row] for row in x]
+        # for v <= 0 the derivative k a e^v equals out + k a
+        return self._unary(
+            r,
+            "selu",
+            lambda: [[k if v > 0.0 else y + k * a for v, y in zip(rx, ry)] for rx, ry in zip(x, r)],
+        )
+
+    def softplus(self) -> Tensor:
+        """log(1 + e^x), and x itself above 20 (torch's threshold). Local gradient: sigmoid(x)."""
+        x = self.data
+        r = [[v if v > 20.0 else math.log1p(math.exp(v)) for v in row] for row in x]
+        return self._unary(
+            r, "softplus", lambda: [[1.0 if v > 20.0 else _sigmoid(v) for v in row] for row in x]
+        )
+
+    def gelu(self) -> Tensor:
+        """x Phi(x), Phi the normal CDF (torch's exact GELU). Local gradient: Phi(x) + x phi(x)."""
+        x = self.data
+        cdf = [[0.5 * (1.0 + math.erf(v * _SQRT1_2)) for v in row] for row in x]
+        r = [[v * p for v, p in zip(rx, rp)] for rx, rp in zip(x, cdf)]
+        return self._unary(
+            r,
+            "gelu",
+            lambda: [
+                [p + v * math.exp(-0.5 * v * v) * _INV_SQRT_2PI for v, p in zip(rx, rp)]
+                for rx, rp in zip(x, cdf)
+            ],
+        )
+
+    def prelu(self, weight: Tensor) -> Tensor:
+        """Leaky ReLU with a learned slope: a (1, n) row, one per column (torch's PReLU(n)), or 1x1.
+        Local gradients: d/dx = 1 or a; d/da = x where x <= 0, summed over the rows a was used on."""
+        weight, a, fold = self._broadcast(weight)
+        x = self.data
+        r = [[v if v > 0.0 else s * v for v, s in zip(rx, ra)] for rx, ra in zip(x, a)]
+        out = Tensor._result(r, (self, weight), "prelu")
+        if out.requires_grad:
+
+            def backward() -> None:
+                g = out.grad
+                if self.requires_grad:
+                    self._accumulate(
+                        [
+                            [d if v > 0.0 else d * s for d, v, s in zip(rg, rx, ra)]
+                            for rg, rx, ra in zip(g, x, a)
+                        ]
+                    )
+                if weight.requires_grad:
+                    weight._accumulate(
+                        fold(
+                            [
+                                [0.0 if v > 0.0 else d * v for d, v in zip(rg, rx)]
+                                for rg, rx in zip(g, x)
+                            ]
+                        )
+                    )
+
+            out._backward = backward
+        return out
+
     def exp(self) -> Tensor:
         e = [[_exp(v) for v in row] for row in self.data]
         return self._unary(e, "exp", lambda: e)
@@ -201,32 +302,59 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return self * -1.0
 
+    def __pow__(self, k: float) -> Tensor:
+        """Elementwise power with a constant exponent k. Local gradient: k x^(k-1)."""
+        k = float(k)
+        x = self.data
+        return self._unary(
+            [[_pow(v, k) for v in row] for row in x],
+            "pow",
+            lambda: [[k * _pow(v, k - 1.0) for v in row] for row in x],
+        )
+
+    def sqrt(self) -> Tensor:
+        """Elementwise square root. Local gradient: 1 / (2 sqrt(x))."""
+        r = [[_sqrt(v) for v in row] for row in self.data]
+        return self._unary(r, "sqrt", lambda: [[_div(0.5, s) for s in row] for row in r])
+
     # ------------------------------------------------- elementwise, two inputs
-    def __add__(self, other: Tensor | float) -> Tensor:
-        """Same shape, a (1, n) row broadcast over the rows of self, or a constant."""
+    def _broadcast(self, other: Tensor | float) -> tuple[Tensor, Rows, Callable[[Rows], Rows]]:
+        """`other` as a Tensor, its rows stretched to self's shape, and the fold that sums a gradient
+        of self's shape back to other's shape (over the rows and/or columns it was repeated along).
+
+        other may be a constant, a tensor of self's shape, a (1, n) row, an (m, 1) column or a 1x1.
+        """
         if not isinstance(other, Tensor):
-            c = float(other)
-            out = Tensor._result([[v + c for v in row] for row in self.data], (self,), "add")
-            if out.requires_grad:
-                out._backward = lambda: self._accumulate(out.grad)
-            return out
-        if other.shape == self.shape:
-            rows = _add_rows(self.data, other.data)
-            broadcast = False
-        elif other.shape == (1, self.shape[1]):
-            b = other.data[0]
-            rows = [[v + c for v, c in zip(row, b)] for row in self.data]
-            broadcast = True
-        else:
-            raise ValueError(f"cannot add {other.shape} to {self.shape}")
-        out = Tensor._result(rows, (self, other), "add")
+            other = Tensor(float(other))  # a constant: a 1x1 tensor outside the graph
+        (m, n), (r, c) = self.shape, other.shape
+        if (r, c) == (m, n):
+            return other, other.data, lambda g: g
+        if r not in (1, m) or c not in (1, n):
+            raise ValueError(f"cannot broadcast {other.shape} to {self.shape}")
+        rows = other.data if r == m else other.data * m  # shared rows: never edited in place
+        if c == 1:
+            rows = [row * n for row in rows]
+
+        def fold(g: Rows) -> Rows:
+            if r == 1:
+                g = [[math.fsum(col) for col in zip(*g)]]
+            if c == 1:
+                g = [[math.fsum(row)] for row in g]
+            return g
+
+        return other, rows, fold
+
+    def __add__(self, other: Tensor | float) -> Tensor:
+        """Elementwise sum (other broadcast). Local gradients: 1 and 1."""
+        other, b, fold = self._broadcast(other)
+        out = Tensor._result(_add_rows(self.data, b), (self, other), "add")
         if out.requires_grad:
 
             def backward() -> None:
                 if self.requires_grad:
                     self._accumulate(out.grad)
-                if other.requires_grad:  # a broadcast row gets the sum over the rows it touched
-                    other._accumulate([list(map(sum, zip(*out.grad)))] if broadcast else out.grad)
+                if other.requires_grad:
+                    other._accumulate(fold(out.grad))
 
             out._backward = backward
         return out
@@ -240,20 +368,9 @@ class Tensor:
         return (-self) + other
 
     def __mul__(self, other: Tensor | float) -> Tensor:
-        """Elementwise product with a same-shape tensor, a (1, n) row, or a constant."""
-        if not isinstance(other, Tensor):
-            c = float(other)
-            out = Tensor._result([[v * c for v in row] for row in self.data], (self,), "mul")
-            if out.requires_grad:
-                out._backward = lambda: self._accumulate([[g * c for g in r] for r in out.grad])
-            return out
+        """Elementwise product (other broadcast). Local gradients: d(ab)/da = b, d(ab)/db = a."""
+        other, b, fold = self._broadcast(other)
         a = self.data
-        if other.shape == self.shape:
-            b = other.data
-        elif other.shape == (1, self.shape[1]):
-            b = [other.data[0]] * len(a)
-        else:
-            raise ValueError(f"cannot multiply {self.shape} by {other.shape}")
         out = Tensor._result(
             [[x * y for x, y in zip(ra, rb)] for ra, rb in zip(a, b)], (self, other), "mul"
         )
@@ -261,28 +378,70 @@ class Tensor:
 
             def backward() -> None:
                 g = out.grad
-                if self.requires_grad:  # d(ab)/da = b
+                if self.requires_grad:
                     self._accumulate([[x * y for x, y in zip(rg, rb)] for rg, rb in zip(g, b)])
-                if other.requires_grad:  # d(ab)/db = a, summed over broadcast rows
-                    gb = [[x * y for x, y in zip(rg, ra)] for rg, ra in zip(g, a)]
-                    other._accumulate(gb if b is other.data else [list(map(sum, zip(*gb)))])
+                if other.requires_grad:
+                    other._accumulate(
+                        fold([[x * y for x, y in zip(rg, ra)] for rg, ra in zip(g, a)])
+                    )
 
             out._backward = backward
         return out
 
     __rmul__ = __mul__
 
-    # ------------------------------------------------------------- reductions
-    def sum(self) -> Tensor:
-        out = Tensor._result([[math.fsum(map(math.fsum, self.data))]], (self,), "sum")
+    def __truediv__(self, other: Tensor | float) -> Tensor:
+        """Elementwise quotient (other broadcast). Local gradients: d(a/b)/da = 1/b,
+        d(a/b)/db = -a/b^2 = -out/b."""
+        other, b, fold = self._broadcast(other)
+        q = [[_div(x, y) for x, y in zip(ra, rb)] for ra, rb in zip(self.data, b)]
+        out = Tensor._result(q, (self, other), "div")
         if out.requires_grad:
-            n_cols = self.shape[1]
-            out._backward = lambda: self._accumulate([[out.grad[0][0]] * n_cols for _ in self.data])
+
+            def backward() -> None:
+                g = out.grad
+                if self.requires_grad:
+                    self._accumulate([[_div(x, y) for x, y in zip(rg, rb)] for rg, rb in zip(g, b)])
+                if other.requires_grad:
+                    other._accumulate(
+                        fold(
+                            [
+                                [-_div(x * v, y) for x, v, y in zip(rg, rq, rb)]
+                                for rg, rq, rb in zip(g, q, b)
+                            ]
+                        )
+                    )
+
+            out._backward = backward
         return out
 
-    def mean(self) -> Tensor:
-        n_rows, n_cols = self.shape
-        return self.sum() * (1.0 / (n_rows * n_cols))
+    def __rtruediv__(self, other: float) -> Tensor:
+        """c / x, as c * x^-1."""
+        return self**-1.0 * other
+
+    # ------------------------------------------------------------- reductions
+    def sum(self, dim: int | None = None) -> Tensor:
+        """The sum of every entry (1x1), of each column (dim=0: a (1, n) row) or of each row (dim=1:
+        an (m, 1) column); like torch's sum with keepdim=True. Local gradient: 1 for every entry."""
+        m, n = self.shape
+        if dim is None:
+            rows = [[math.fsum(map(math.fsum, self.data))]]
+        elif dim == 0:
+            rows = [[math.fsum(col) for col in zip(*self.data)]]
+        elif dim == 1:
+            rows = [[math.fsum(row)] for row in self.data]
+        else:
+            raise ValueError(f"dim must be None, 0 or 1, not {dim!r}")
+        out = Tensor._result(rows, (self,), "sum")
+        if out.requires_grad:  # the gradient of each sum goes back, unchanged, to what it summed
+            out._backward = lambda: self._accumulate(_repeat(out.grad, m, n))
+        return out
+
+    def mean(self, dim: int | None = None) -> Tensor:
+        """sum(dim) divided by the number of entries summed."""
+        m, n = self.shape
+        count = m * n if dim is None else (m if dim == 0 else n)
+        return self.sum(dim) * (1.0 / count)
 
     # ------------------------------------------------------------- shapes
     def cols(self, start: int, stop: int) -> Tensor:
@@ -456,21 +615,27 @@ def column_stats(x: Tensor) -> tuple[list[float], list[float]]:
 
 
 # ---------------------------------------------------------------- activations by name
-ACTIVATIONS: dict[str, Callable[[Tensor], Tensor]] = {
+#: The activations without parameters, by the names gradbook.nets uses (PReLU, which learns its
+#: slope, is `Tensor.prelu` and lives in `gradbook.lite.nets.ACTIVATIONS` with the rest).
+ELEMENTWISE: dict[str, Callable[[Tensor], Tensor]] = {
     "sigmoid": Tensor.sigmoid,
     "tanh": Tensor.tanh,
     "relu": Tensor.relu,
     "leaky_relu": Tensor.leaky_relu,
     "elu": Tensor.elu,
+    "selu": Tensor.selu,
+    "softplus": Tensor.softplus,
+    "gelu": Tensor.gelu,
     "identity": lambda t: t,
 }
 
 
 def activate(x: Tensor, name: str) -> Tensor:
-    """Apply the activation called `name` (one of ACTIVATIONS)."""
+    """Apply the parameter-free activation called `name` (one of ELEMENTWISE)."""
     try:
-        return ACTIVATIONS[name](x)
+        return ELEMENTWISE[name](x)
     except KeyError:
+        hint = " (it learns a slope: use Tensor.prelu)" if name == "prelu" else ""
         raise ValueError(
-            f"unknown activation {name!r}; choose from {sorted(ACTIVATIONS)}"
+            f"unknown activation {name!r}{hint}; choose from {sorted(ELEMENTWISE)}"
         ) from None

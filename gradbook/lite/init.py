@@ -1,34 +1,129 @@
-"""Weight initialisation schemes, by name.
+"""Weight initialisation schemes, by name: the twin of `gradbook.init` (same names, same keywords).
 
-Weights use torch's layout, (fan_out, fan_in): one row per output unit.
+Each scheme gives one (fan_out, fan_in) weight and its bias new values drawn from `rng` (new rows:
+lite never edits rows in place). Weights use torch's layout, one row per output unit.
 
-| name | weights | reason |
-| --- | --- | --- |
-| `naive` | N(0, 0.01^2) | small random numbers, the pre-2010 habit; signals shrink layer by layer |
-| `lecun` | N(0, 1/fan_in) | keeps the forward variance for linear units |
-| `pytorch_default` / `standard` | U(-1/sqrt(fan_in), 1/sqrt(fan_in)) | torch's `nn.Linear` (variance 1/(3 fan_in)) |
-| `xavier` / `xavier_normal` | N(0, 2/(fan_in + fan_out)) | Glorot & Bengio: forward and backward variance kept |
-| `xavier_uniform` | U(-a, a), a = sqrt(6/(fan_in + fan_out)) | the same variance, uniform |
-| `he` / `kaiming` / `kaiming_normal` | N(0, 2/fan_in) | He et al.: ReLU halves the variance, so double it |
-| `kaiming_uniform` / `he_uniform` | U(-a, a), a = sqrt(6/fan_in) | the same variance, uniform |
-| `orthogonal` | a random orthogonal matrix | every singular value 1 (dynamical isometry) |
+| name              | weight distribution                         | bias                |
+| ----------------- | ------------------------------------------- | ------------------- |
+| naive             | N(0, std^2), std = 0.01 by default          | 0                   |
+| standard          | U(-1/sqrt(fan_in), 1/sqrt(fan_in))          | 0                   |
+| pytorch_default   | U(-1/sqrt(fan_in), 1/sqrt(fan_in))          | U(same bound)       |
+| lecun             | N(0, 1/fan_in)                              | 0                   |
+| xavier (_normal)  | N(0, 2/(fan_in + fan_out)) (times gain^2)   | 0                   |
+| xavier_uniform    | U(-a, a), a = gain sqrt(6/(fan_in + fan_out)) | 0                 |
+| kaiming / he      | N(0, gain^2/fan_in), gain(nonlinearity)     | 0                   |
+| kaiming_uniform   | U(-a, a), a = gain sqrt(3/fan_in)           | 0                   |
+| orthogonal        | gain * a random (semi-)orthogonal matrix    | 0                   |
+| constant          | every weight = value (0.5 by default)       | 0                   |
 
-Biases are zero (Glorot's `standard` included), except for `pytorch_default`, which draws them
-like torch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+The random numbers differ from torch's (another generator), the distributions are the same.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 
-from .engine import Rows
+from .engine import Rows, Tensor
 from .rng import Rng
 
+InitFn = Callable[..., None]
 
-def _orthogonal(rows: int, cols: int, rng: Rng) -> Rows:
-    """Gram-Schmidt on a Gaussian matrix, the smaller side orthonormal (like torch's init)."""
-    tall = rows >= cols
-    n, k = (rows, cols) if tall else (cols, rows)  # k orthonormal vectors of length n
+
+def gain(nonlinearity: str = "linear", negative_slope: float = 0.01) -> float:
+    """The factor that keeps the second moment of activations constant through the nonlinearity.
+
+    ReLU zeroes half of a symmetric input, halving the second moment, hence sqrt(2). A leaky ReLU
+    with slope a keeps (1 + a^2)/2 of it. tanh's 5/3 is PyTorch's empirical choice.
+    """
+    if nonlinearity in ("linear", "identity", "sigmoid"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        return math.sqrt(2.0 / (1.0 + negative_slope**2))
+    if nonlinearity == "selu":
+        return 0.75
+    raise ValueError(f"no gain known for nonlinearity {nonlinearity!r}")
+
+
+def _fans(weight: Tensor) -> tuple[int, int]:
+    fan_out, fan_in = weight.shape
+    return fan_in, fan_out
+
+
+def _set(
+    weight: Tensor, rows: Rows, bias: Tensor | None, bias_row: list[float] | None = None
+) -> None:
+    weight.data = rows
+    if bias is not None:
+        bias.data = [bias_row if bias_row is not None else [0.0] * len(rows)]
+
+
+def naive(weight: Tensor, bias: Tensor | None, rng: Rng, std: float = 0.01) -> None:
+    fan_in, fan_out = _fans(weight)
+    _set(weight, rng.normal(fan_out, fan_in, std), bias)
+
+
+def standard(weight: Tensor, bias: Tensor | None, rng: Rng) -> None:
+    fan_in, fan_out = _fans(weight)
+    a = 1.0 / math.sqrt(fan_in)
+    _set(weight, rng.uniform_rows(fan_out, fan_in, -a, a), bias)
+
+
+def pytorch_default(weight: Tensor, bias: Tensor | None, rng: Rng) -> None:
+    fan_in, fan_out = _fans(weight)
+    a = 1.0 / math.sqrt(fan_in)
+    rows = rng.uniform_rows(fan_out, fan_in, -a, a)
+    _set(weight, rows, bias, None if bias is None else [rng.uniform(-a, a) for _ in range(fan_out)])
+
+
+def lecun(weight: Tensor, bias: Tensor | None, rng: Rng) -> None:
+    fan_in, fan_out = _fans(weight)
+    _set(weight, rng.normal(fan_out, fan_in, 1.0 / math.sqrt(fan_in)), bias)
+
+
+def xavier_normal(weight: Tensor, bias: Tensor | None, rng: Rng, gain: float = 1.0) -> None:
+    fan_in, fan_out = _fans(weight)
+    _set(weight, rng.normal(fan_out, fan_in, gain * math.sqrt(2.0 / (fan_in + fan_out))), bias)
+
+
+def xavier_uniform(weight: Tensor, bias: Tensor | None, rng: Rng, gain: float = 1.0) -> None:
+    fan_in, fan_out = _fans(weight)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    _set(weight, rng.uniform_rows(fan_out, fan_in, -a, a), bias)
+
+
+def kaiming_normal(
+    weight: Tensor,
+    bias: Tensor | None,
+    rng: Rng,
+    nonlinearity: str = "relu",
+    negative_slope: float = 0.01,
+) -> None:
+    fan_in, fan_out = _fans(weight)
+    std = gain(nonlinearity, negative_slope) / math.sqrt(fan_in)
+    _set(weight, rng.normal(fan_out, fan_in, std), bias)
+
+
+def kaiming_uniform(
+    weight: Tensor,
+    bias: Tensor | None,
+    rng: Rng,
+    nonlinearity: str = "relu",
+    negative_slope: float = 0.01,
+) -> None:
+    fan_in, fan_out = _fans(weight)
+    a = gain(nonlinearity, negative_slope) * math.sqrt(3.0 / fan_in)
+    _set(weight, rng.uniform_rows(fan_out, fan_in, -a, a), bias)
+
+
+def orthogonal(weight: Tensor, bias: Tensor | None, rng: Rng, gain: float = 1.0) -> None:
+    """Gram-Schmidt on a Gaussian matrix, the smaller side orthonormal (like torch's QR)."""
+    rows, cols = weight.shape
+    n, k = (rows, cols) if rows >= cols else (cols, rows)  # k orthonormal vectors of length n
     basis: list[list[float]] = []
     while len(basis) < k:
         v = [rng.gauss(0.0, 1.0) for _ in range(n)]
@@ -39,58 +134,55 @@ def _orthogonal(rows: int, cols: int, rng: Rng) -> Rows:
         norm = math.sqrt(math.fsum(a * a for a in v))
         if norm > 1e-8:
             basis.append([a / norm for a in v])
-    columns = basis  # k vectors of length n
-    if tall:  # rows x cols with orthonormal columns
-        return [[columns[j][i] for j in range(cols)] for i in range(rows)]
-    return [list(q) for q in columns]  # rows x cols with orthonormal rows
+    if rows >= cols:  # rows x cols with orthonormal columns
+        _set(weight, [[gain * basis[j][i] for j in range(cols)] for i in range(rows)], bias)
+    else:  # rows x cols with orthonormal rows
+        _set(weight, [[gain * a for a in q] for q in basis], bias)
 
 
-def weights(scheme: str, fan_in: int, fan_out: int, rng: Rng, gain: float = 1.0) -> Rows:
-    """A (fan_out, fan_in) weight matrix drawn by `scheme`, times `gain`."""
-    if scheme == "naive":
-        rows = rng.normal(fan_out, fan_in, 0.01)
-    elif scheme == "lecun":
-        rows = rng.normal(fan_out, fan_in, math.sqrt(1.0 / fan_in))
-    elif scheme in ("pytorch_default", "standard"):
-        a = 1.0 / math.sqrt(fan_in)
-        rows = rng.uniform_rows(fan_out, fan_in, -a, a)
-    elif scheme in ("xavier", "xavier_normal"):
-        rows = rng.normal(fan_out, fan_in, math.sqrt(2.0 / (fan_in + fan_out)))
-    elif scheme == "xavier_uniform":
-        a = math.sqrt(6.0 / (fan_in + fan_out))
-        rows = rng.uniform_rows(fan_out, fan_in, -a, a)
-    elif scheme in ("he", "kaiming", "kaiming_normal"):
-        rows = rng.normal(fan_out, fan_in, math.sqrt(2.0 / fan_in))
-    elif scheme in ("he_uniform", "kaiming_uniform"):
-        a = math.sqrt(6.0 / fan_in)
-        rows = rng.uniform_rows(fan_out, fan_in, -a, a)
-    elif scheme == "orthogonal":
-        rows = _orthogonal(fan_out, fan_in, rng)
-    else:
-        raise ValueError(f"unknown init scheme {scheme!r}; choose from {SCHEMES}")
-    return rows if gain == 1.0 else [[v * gain for v in r] for r in rows]
+def constant(weight: Tensor, bias: Tensor | None, rng: Rng, value: float = 0.5) -> None:
+    fan_in, fan_out = _fans(weight)
+    _set(weight, [[float(value)] * fan_in for _ in range(fan_out)], bias)
 
 
-def bias(scheme: str, fan_in: int, fan_out: int, rng: Rng) -> list[float]:
-    """A bias row of length fan_out: torch's uniform draw for `pytorch_default`, zeros otherwise."""
-    if scheme == "pytorch_default":
-        a = 1.0 / math.sqrt(fan_in)
-        return [rng.uniform(-a, a) for _ in range(fan_out)]
-    return [0.0] * fan_out
+INITS: dict[str, InitFn] = {
+    "naive": naive,
+    "standard": standard,
+    "pytorch_default": pytorch_default,
+    "lecun": lecun,
+    "xavier": xavier_normal,
+    "xavier_normal": xavier_normal,
+    "xavier_uniform": xavier_uniform,
+    "kaiming": kaiming_normal,
+    "he": kaiming_normal,
+    "kaiming_normal": kaiming_normal,
+    "kaiming_uniform": kaiming_uniform,
+    "orthogonal": orthogonal,
+    "constant": constant,
+}
 
 
-SCHEMES = (
-    "naive",
-    "lecun",
-    "pytorch_default",
-    "standard",
-    "xavier",
-    "xavier_normal",
-    "xavier_uniform",
-    "he",
-    "kaiming",
-    "kaiming_normal",
-    "he_uniform",
-    "kaiming_uniform",
-    "orthogonal",
-)
+def init_weight(weight: Tensor, bias: Tensor | None, name: str, *, rng: Rng, **kwargs) -> None:
+    """Give one weight (and bias) new values from the scheme called `name`."""
+    try:
+        fn = INITS[name]
+    except KeyError:
+        raise ValueError(f"unknown init {name!r}; known: {', '.join(sorted(INITS))}") from None
+    fn(weight, bias, rng, **kwargs)
+
+
+def apply_init(
+    model, name: str, layer_types: Iterable[type] | None = None, *, rng: Rng, **kwargs
+):  # -> the model
+    """Re-initialise every layer of the given types in `model` (lite's Linear by default).
+
+    Batch-norm layers keep their own init (scale 1, shift 0). Extra keyword arguments go to the
+    scheme, e.g. `apply_init(net, "naive", rng=rng, std=0.1)`.
+    """
+    from .nn import Linear  # nn builds its layers with this module
+
+    types = tuple(layer_types) if layer_types is not None else (Linear,)
+    for module in model.modules():
+        if isinstance(module, types):
+            init_weight(module.weight, module.bias, name, rng=rng, **kwargs)
+    return model

@@ -1,4 +1,5 @@
-"""Layers built from engine ops: Linear, BatchNorm, MLP (optionally residual), RNN and LSTM cells.
+"""Layers built from engine ops: Linear, BatchNorm, activations as modules, RNN and LSTM cells.
+(The MLP, the twin of gradbook.nets.MLP, is in `gradbook.lite.nets`.)
 
 Parameters use torch's layouts and gate orders, so a test (or a curious reader) can copy weights
 between a torch module and its lite twin and get the same numbers.
@@ -6,15 +7,15 @@ between a torch module and its lite twin and get the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from . import init
-from .engine import Tensor, activate, batch_norm, column_stats, linear
+from .engine import Tensor, batch_norm, column_stats, linear
+from .init import init_weight
 from .rng import Rng
 
 
 class Module:
-    """Something with parameters and a train/eval switch."""
+    """Something with parameters and a train/eval switch (torch's `nn.Module`, much reduced)."""
 
     training = True
 
@@ -26,36 +27,38 @@ class Module:
             p.grad = None
 
     def train(self, mode: bool = True) -> Module:
-        for m in self._modules():
+        for m in self.modules():
             m.training = mode
         return self
 
     def eval(self) -> Module:
         return self.train(False)
 
-    def _modules(self) -> list[Module]:
+    def modules(self) -> list[Module]:
+        """This module and every module held in its attributes (directly, or in a list or dict)."""
         found: list[Module] = [self]
         for v in vars(self).values():
-            items = v if isinstance(v, list | tuple) else [v]
-            found += [m for item in items if isinstance(item, Module) for m in item._modules()]
+            items = v.values() if isinstance(v, dict) else v if isinstance(v, list | tuple) else [v]
+            found += [m for item in items if isinstance(item, Module) for m in item.modules()]
         return found
 
 
 class Linear(Module):
-    """y = x W^T + b; W is (out, in) and drawn by an init scheme from `gradbook.lite.init`."""
+    """y = x W^T + b (torch's `nn.Linear`); W is (out, in), drawn by a scheme from `lite.init`."""
 
     def __init__(
         self,
         n_in: int,
         n_out: int,
-        rng: Rng,
-        init_scheme: str = "pytorch_default",
         bias: bool = True,
+        *,
+        rng: Rng,
+        init: str = "pytorch_default",
+        init_kwargs: dict | None = None,
     ) -> None:
-        self.weight = Tensor(init.weights(init_scheme, n_in, n_out, rng), True, "weight")
-        self.bias = (
-            Tensor([init.bias(init_scheme, n_in, n_out, rng)], True, "bias") if bias else None
-        )
+        self.weight = Tensor([[0.0] * n_in for _ in range(n_out)], True, "weight")
+        self.bias = Tensor([[0.0] * n_out], True, "bias") if bias else None
+        init_weight(self.weight, self.bias, init, rng=rng, **(init_kwargs or {}))
 
     def __call__(self, x: Tensor) -> Tensor:
         return linear(x, self.weight, self.bias)
@@ -95,47 +98,34 @@ class BatchNorm(Module):
         return [self.gamma, self.beta]
 
 
-class MLP(Module):
-    """Linear -> [BatchNorm] -> activation for each hidden layer, then a linear output layer.
-
-    `sizes` = [inputs, hidden..., outputs]. With `residual=True`, hidden layers whose input and
-    output widths match add their input back: h = h + act(bn(W h + b)).
-    After each call, `pre_activations[i]` holds hidden layer i's input to its activation (the
-    tensor whose gradient chapter 02 measures) and `outputs` the final layer's output.
-    """
-
-    def __init__(
-        self,
-        sizes: Sequence[int],
-        rng: Rng,
-        activation: str = "relu",
-        init_scheme: str = "pytorch_default",
-        batch_norm: bool = False,
-        residual: bool = False,
-        bias: bool = True,
-    ) -> None:
-        if len(sizes) < 2:
-            raise ValueError("an MLP needs at least input and output sizes")
-        self.sizes, self.activation, self.residual = list(sizes), activation, residual
-        pairs = list(zip(sizes[:-1], sizes[1:]))
-        self.layers = [Linear(a, b, rng, init_scheme, bias) for a, b in pairs]
-        self.norms = [BatchNorm(b) for _, b in pairs[:-1]] if batch_norm else []
-        self.pre_activations: list[Tensor] = []
+class Identity(Module):
+    """x -> x (where a layer has no batch norm, as torch's `nn.Identity`)."""
 
     def __call__(self, x: Tensor) -> Tensor:
-        self.pre_activations = []
-        for i, layer in enumerate(self.layers[:-1]):
-            z = layer(x)
-            if self.norms:
-                z = self.norms[i](z)
-            self.pre_activations.append(z)
-            h = activate(z, self.activation)
-            x = x + h if self.residual and x.shape == h.shape else h
-        return self.layers[-1](x)
+        return x
+
+
+class Activation(Module):
+    """A parameter-free activation as a module, e.g. `Activation(Tensor.tanh)`."""
+
+    def __init__(self, fn: Callable[[Tensor], Tensor]) -> None:
+        self.fn = fn
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return self.fn(x)
+
+
+class PReLU(Module):
+    """Leaky ReLU whose negative slope is learned, one per unit (torch's `nn.PReLU(n, init)`)."""
+
+    def __init__(self, n: int = 1, init: float = 0.25) -> None:
+        self.weight = Tensor([[init] * n], True, "weight")
+
+    def __call__(self, x: Tensor) -> Tensor:
+        return x.prelu(self.weight)
 
     def parameters(self) -> list[Tensor]:
-        params = [p for layer in self.layers for p in layer.parameters()]
-        return params + [p for bn in self.norms for p in bn.parameters()]
+        return [self.weight]
 
 
 class RNNCell(Module):
@@ -143,8 +133,8 @@ class RNNCell(Module):
 
     def __init__(self, n_in: int, n_hidden: int, rng: Rng) -> None:
         self.n_hidden = n_hidden
-        self.ih = Linear(n_in, n_hidden, rng)  # torch draws all four from U(+-1/sqrt(hidden))
-        self.hh = Linear(n_hidden, n_hidden, rng)
+        self.ih = Linear(n_in, n_hidden, rng=rng)  # torch draws all four from U(+-1/sqrt(hidden))
+        self.hh = Linear(n_hidden, n_hidden, rng=rng)
         a = n_hidden**-0.5
         for p in (self.ih.weight, self.ih.bias, self.hh.weight, self.hh.bias):
             p.data = rng.uniform_rows(*p.shape, -a, a)
@@ -167,8 +157,8 @@ class LSTMCell(Module):
 
     def __init__(self, n_in: int, n_hidden: int, rng: Rng, forget_bias: float = 0.0) -> None:
         self.n_hidden = n_hidden
-        self.ih = Linear(n_in, 4 * n_hidden, rng)
-        self.hh = Linear(n_hidden, 4 * n_hidden, rng)
+        self.ih = Linear(n_in, 4 * n_hidden, rng=rng)
+        self.hh = Linear(n_hidden, 4 * n_hidden, rng=rng)
         a = n_hidden**-0.5
         for p in (self.ih.weight, self.ih.bias, self.hh.weight, self.hh.bias):
             p.data = rng.uniform_rows(*p.shape, -a, a)

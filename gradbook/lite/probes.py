@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 
 from .engine import Rows, Tensor
-from .nn import MLP
+from .nets import MLP
 
 
 def norm(rows: Rows | None) -> float:
@@ -21,7 +21,7 @@ def grad_norms(tensors: Sequence[Tensor]) -> list[float]:
 
 def weight_grad_norms(mlp: MLP) -> list[float]:
     """||dLoss/dW|| for each linear layer of an MLP, input side first."""
-    return [norm(layer.weight.grad) for layer in mlp.layers]
+    return [norm(w.grad) for w in mlp.layer_weights().values()]
 
 
 def preact_grad_norms(mlp: MLP) -> list[float]:
