@@ -58,7 +58,7 @@ figures-quick: $(VENV)/.stamp ## the same code paths with few steps, into a scra
 	$(PY) -m gradbook.build --quick
 
 browser-deps:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: web browser-deps ## run the whole test suite (unit, build, site, browser)
 	$(PY) -m pytest -q

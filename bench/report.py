@@ -228,7 +228,10 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
 
 GROUP_ORDER = ["figures", "site", "browser", "probes"]
 REPO = BENCH_DIR.parent
-DOCS_PAGES = {"en": REPO / "docs" / "en" / "benchmarks.md", "zh": REPO / "docs" / "zh" / "benchmarks.md"}
+DOCS_PAGES = {
+    "en": REPO / "docs" / "en" / "benchmarks.md",
+    "zh": REPO / "docs" / "zh" / "benchmarks.md",
+}
 DOCS_DATA = REPO / "docs" / "assets" / "benchmarks"
 
 

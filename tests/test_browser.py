@@ -7,7 +7,7 @@ and the tests edit the playground's last cell ("Your turn") to run their own cod
 
 from __future__ import annotations
 
-import re
+import os
 import socket
 import subprocess
 import sys
@@ -126,7 +126,10 @@ class CellPage:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (make browser-deps)")
+        missing = f"{CHROMIUM} is missing (make browser-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: CI must run the browser tests")
+        pytest.skip(missing)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -296,12 +299,11 @@ def test_page_keeps_responding_and_output_streams_while_a_cell_runs(pg: CellPage
     # printed text shows up before the cell finishes
     pg.cell(SCRATCH).locator(".pycell-stdout", has_text="started").wait_for(timeout=3_000)
     assert pg.state(SCRATCH) == "running"
-    start = time.perf_counter()
     assert pg.page.evaluate("() => 6 * 7") == 42
-    pg.click(0, "reset")  # another cell's button still works
-    latency = time.perf_counter() - start
+    pg.set_code(0, "print('edited')")
+    pg.click(0, "reset")  # another cell's button still works while this one runs
+    assert pg.code(0).startswith("for depth in")
     assert pg.state(SCRATCH) == "running"
-    assert latency < 1.0, latency
     assert pg.wait_state(SCRATCH, ("done",)) == "done"
     assert pg.output(SCRATCH).split() == ["started", "slept"]
 
@@ -329,9 +331,7 @@ def test_megabyte_of_output_is_truncated(pg: CellPage) -> None:
     assert 150_000 <= len(text) <= 200_000
     notice = pg.cell(SCRATCH).locator(".pycell-notice").inner_text()
     assert {"en": "truncated", "zh": "截断"}[pg.lang] in notice
-    start = time.perf_counter()
     assert pg.page.evaluate("() => document.querySelectorAll('.pycell').length") == pg.count()
-    assert time.perf_counter() - start < 1.0
     print(f"\n[{pg.lang}] 1 MB print + 100k lines: {took:.1f} s")
 
 
@@ -478,21 +478,18 @@ def test_pages_load_fully_under_coep(browser, served_site: str, path: str) -> No
         page.on("requestfailed", lambda r: failed.append(f"{r.url} {r.failure}"))
 
         def on_response(response) -> None:
-            # Material's language switcher probes zh/sitemap.xml, which static-i18n does not write:
-            # a 404 with or without COEP, not a blocked resource.
-            if response.status >= 400 and not response.url.endswith("/sitemap.xml"):
+            if response.status >= 400:
                 failed.append(f"{response.status} {response.url}")
 
         def on_console(msg) -> None:
-            if msg.type == "error" and "status of 404" not in msg.text:
+            if msg.type == "error":
                 blocked.append(msg.text)
 
         page.on("response", on_response)
         page.on("console", on_console)
         page.goto(served_site + path, wait_until="load")
         assert page.evaluate("() => crossOriginIsolated") is True
-        # math typeset, figures decoded, search index loaded by its worker
-        page.wait_for_timeout(500)
+        page.wait_for_load_state("networkidle")  # figures decoded, the search worker's index in
         broken = page.evaluate(
             "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
             ".map(i => i.src)"
@@ -516,10 +513,10 @@ def test_missing_gradbook_lite_is_reported(browser, site_server: str) -> None:
 
 def chapter_pages_with_cells() -> list[tuple[str, str]]:
     pages = []
-    for md in sorted((REPO / "docs" / "chapters").glob("*.md")):
-        if "```pycell" in md.read_text(encoding="utf-8"):
-            slug, lang = re.match(r"(.+)\.(en|zh)\.md$", md.name).groups()
-            pages.append((lang, f"{'zh/' if lang == 'zh' else ''}chapters/{slug}/"))
+    for lang in ("en", "zh"):
+        for md in sorted((REPO / "docs" / lang / "chapters").glob("*.md")):
+            if "```pycell" in md.read_text(encoding="utf-8"):
+                pages.append((lang, f"{'zh/' if lang == 'zh' else ''}chapters/{md.stem}/"))
     return pages
 
 
@@ -534,7 +531,7 @@ def test_chapter_cells_run(browser, site_server: str, lang: str, path: str) -> N
         assert cp.run(cp.count() - 1, timeout=240_000) == "done"  # runs all earlier cells first
         for index in range(cp.count()):
             assert cp.state(index) == "done", (index, cp.stderr(index))
-        assert cp.guard.foreign == []
+        assert cp.guard.foreign == [] and cp.errors == []
     finally:
         cp.page.context.close()
 
@@ -553,6 +550,79 @@ def test_reader_switches_chapter_02_from_sigmoid_to_relu(browser, site_server: s
         chart = cp.cell(0).locator(".pycell-chart")
         assert chart.get_attribute("data-kind") == "line"
         assert chart.locator(".u-legend .u-series .u-label").all_inner_texts()[1:] == ["relu"]
-        assert cp.guard.foreign == []
+        assert cp.guard.foreign == [] and cp.errors == []
     finally:
         cp.page.context.close()
+
+
+def open_plain(browser, url: str) -> tuple[object, Guard, list[str]]:
+    """A page without cells to wait for: (page, guard, page errors)."""
+    context = browser.new_context()
+    guard = Guard()
+    context.route("**/*", guard.route)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(url, wait_until="load")
+    return page, guard, errors
+
+
+@pytest.mark.parametrize(
+    ("start", "lang", "other"),
+    [
+        ("chapters/03_initialization/", "zh", "zh/chapters/03_initialization/"),
+        ("zh/chapters/03_initialization/", "en", "chapters/03_initialization/"),
+        ("source/02_activations/", "zh", "zh/source/02_activations/"),
+        ("zh/source/02_activations/", "en", "source/02_activations/"),
+    ],
+)
+def test_language_switcher_lands_on_the_same_page(
+    browser, site_server: str, start: str, lang: str, other: str
+) -> None:
+    page, guard, errors = open_plain(browser, site_server + start)
+    try:
+        page.locator(".md-header__option .md-select").hover()
+        with page.expect_navigation():
+            page.locator(f'.md-select__link[hreflang="{lang}"]').click()
+        assert page.url == site_server + other
+        assert page.evaluate("document.documentElement.lang") == lang
+        assert guard.foreign == [] and errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_math_is_typeset_by_the_sites_katex(browser, site_server: str, lang: str) -> None:
+    prefix = "zh/" if lang == "zh" else ""
+    for path in (f"{prefix}chapters/03_initialization/", f"{prefix}source/02_activations/"):
+        page, guard, errors = open_plain(browser, site_server + path)
+        try:
+            page.wait_for_function("() => document.querySelectorAll('.katex').length > 0")
+            assert page.locator(".katex-error").count() == 0, path
+            assert guard.foreign == [] and errors == [], path
+        finally:
+            page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "query"), [("en", "vanishing"), ("zh", "梯度消失"), ("zh", "梯度爆炸")]
+)
+def test_search_finds_the_term_in_the_page_language(
+    browser, site_server: str, lang: str, query: str
+) -> None:
+    root = site_server + ("zh/" if lang == "zh" else "")
+    page, guard, errors = open_plain(browser, root)
+    try:
+        page.locator("input.md-search__input").click()
+        page.locator("input.md-search__input").fill(query)
+        results = page.locator(".md-search-result__item a")
+        results.first.wait_for(timeout=30_000)
+        hrefs = results.evaluate_all("links => links.map(a => a.href)")
+        assert hrefs and all(h.startswith(root) for h in hrefs), hrefs
+        if lang == "en":
+            assert not any(h.startswith(site_server + "zh/") for h in hrefs), hrefs
+        with page.expect_navigation():
+            results.first.click()
+        assert page.url.startswith(root) and guard.foreign == [] and errors == []
+    finally:
+        page.context.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import markdown
 
-from gradbook.site.cells import fence_format
+from gradbook.pages.cells import fence_format
 
 
 def render(text: str) -> str:

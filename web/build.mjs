@@ -2,10 +2,11 @@
 // ../build/web/pyodide, KaTeX into ../build/web/katex and the site's own script and stylesheet into
 // ../build/web/site, so the site serves everything from its own origin. The English build of the
 // site copies build/web once; the Chinese build links to that copy.
-import { build } from "esbuild";
+
 import { copyFile, cp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "build", "web");
