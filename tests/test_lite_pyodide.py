@@ -37,12 +37,12 @@ SMOKE = textwrap.dedent(
     from gradbook.lite import run_lstm
 
     rng = Rng(0)
-    X, y = data.digits()
-    net = MLP([64, 16, 16, 10], rng, "tanh", "xavier", batch_norm=True)
-    loss = cross_entropy(net(Tensor(X[:32])), y[:32])
+    digits = data.digits()
+    net = MLP([64, 16, 16, 10], "tanh", "xavier", batch_norm=True, rng=rng)
+    loss = cross_entropy(net(Tensor(digits.x_train[:32])), digits.y_train[:32])
     loss.backward()
     cell = LSTMCell(2, 4, rng, forget_bias=1.0)
-    xs, target = data.adding_problem(4, 8, rng)
+    xs, target = data.adding_problem(4, 8, rng=rng)
     lstm_loss = mse(run_lstm(cell, xs)[-1].cols(0, 1), target)
     lstm_loss.backward()
     specs = []
