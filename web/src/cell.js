@@ -1,8 +1,14 @@
-// One cell on the page: editor, Run/Stop/Reset, a status line and an output area (text and charts).
+// One cell on the page: editor, Run/Stop/Reset/Share, a status line, notes, knobs and an output area
+// (text and charts). The reader's edits are kept per page and cell (store.js); a shared link's code
+// is shown without touching them until the reader runs or edits it (share.js).
 import { drawChart } from "./chart.js";
 import { createEditor, getCode, setCode } from "./editor.js";
+import { createKnobs, knobSpecs, writeValue } from "./knobs.js";
+import { dropFromHash, shareLink as linkTo } from "./share.js";
+import { forget, load, save, storageKey } from "./store.js";
 
 const OUTPUT_CAP_KB = 200; // the worker enforces the cap; this is only for the notice
+const KNOB_RERUN_MS = 250; // a knob held down or dragged reruns once it rests this long
 
 function button(className, label, title) {
   const el = document.createElement("button");
@@ -14,17 +20,24 @@ function button(className, label, title) {
 }
 
 export class Cell {
-  constructor(root, index, { kernel, text, runUpTo }) {
+  constructor(root, index, { kernel, text, runUpTo, shared = null }) {
     this.root = root;
     this.index = index;
     this.kernel = kernel;
     this.t = text;
     this.runUpTo = runUpTo;
     this.original = root.querySelector("code").textContent.replace(/\n$/, "");
+    this.storageKey = storageKey(index);
+    this.knobSpecs = knobSpecs(root);
     this.job = null;
     this.ranEpoch = -1; // kernel epoch in which this cell last ran
     this.charts = [];
+    this.shared = false; // showing a shared link's code the reader has not run or edited yet
+    this.setting = false; // true while the page (not the reader) changes the editor's code
+    this.rerunTimer = 0;
+    this.rerunWanted = false;
     this.build();
+    this.restore(shared);
   }
 
   build() {
@@ -37,11 +50,36 @@ export class Cell {
     this.runButton = button("pycell-run", t.run, t.runTitle);
     this.stopButton = button("pycell-stop", t.stop, t.stopTitle);
     this.resetButton = button("pycell-reset", t.reset, t.resetTitle);
+    this.shareButton = button("pycell-share", t.share, t.shareTitle);
     this.stopButton.disabled = true;
+    this.badge = document.createElement("span");
+    this.badge.className = "pycell-badge";
+    this.badge.hidden = true;
     this.status = document.createElement("span");
     this.status.className = "pycell-status";
     this.status.setAttribute("role", "status");
-    toolbar.append(this.runButton, this.stopButton, this.resetButton, this.status);
+    toolbar.append(
+      this.runButton,
+      this.stopButton,
+      this.resetButton,
+      this.shareButton,
+      this.badge,
+      this.status,
+    );
+
+    // Notes about this cell's code: a shared link, an edit kept from an older build, a share link.
+    this.notes = document.createElement("div");
+    this.notes.className = "pycell-notes";
+    this.notes.setAttribute("aria-live", "polite");
+
+    this.knobs = null;
+    if (this.knobSpecs.length) {
+      this.knobs = createKnobs(this.knobSpecs, {
+        idPrefix: `pycell-${this.index + 1}-knob`,
+        text: t,
+        onChange: (knob, value, commit) => this.turnKnob(knob, value, commit),
+      });
+    }
 
     const editorHost = document.createElement("div");
     editorHost.className = "pycell-editor";
@@ -51,9 +89,11 @@ export class Cell {
     this.output.setAttribute("aria-live", "polite");
     this.output.hidden = true;
 
-    root.append(toolbar, editorHost, this.output);
+    root.append(toolbar, this.notes, ...(this.knobs ? [this.knobs.element] : []));
+    root.append(editorHost, this.output);
     this.editor = createEditor(editorHost, this.original, {
       onRun: () => this.run(),
+      onChange: () => this.changed(),
       label: t.editorLabel,
     });
 
@@ -63,7 +103,173 @@ export class Cell {
     this.runButton.addEventListener("pointerenter", warm);
     this.runButton.addEventListener("focus", warm);
     this.stopButton.addEventListener("click", () => this.stop());
-    this.resetButton.addEventListener("click", () => setCode(this.editor, this.original));
+    this.resetButton.addEventListener("click", () => this.reset());
+    this.shareButton.addEventListener("click", () => this.share());
+  }
+
+  /** Show the shared code, or the reader's saved edit; an edit of older book code is only offered. */
+  restore(shared) {
+    const saved = load(this.storageKey);
+    if (shared !== null && shared !== this.original) {
+      this.shared = true;
+      this.setCodeQuietly(shared);
+      this.note("shared", saved ? this.t.sharedNotice : this.t.sharedNoticeNoEdit);
+    } else if (saved && saved.original === this.original) {
+      this.setCodeQuietly(saved.code);
+    } else if (saved) {
+      this.offer(saved);
+    }
+    this.knobs?.sync(getCode(this.editor));
+    this.showDiffers();
+  }
+
+  /** A shared link opened on this page (hashchange): show its code as restore() does. */
+  showShared(code) {
+    if (code === getCode(this.editor)) return;
+    this.shared = true;
+    this.setCodeQuietly(code);
+    const saved = load(this.storageKey);
+    this.note("shared", saved ? this.t.sharedNotice : this.t.sharedNoticeNoEdit);
+    this.showDiffers();
+  }
+
+  /** A saved edit written for other book code: the reader restores or discards it. */
+  offer(saved) {
+    const restore = button("pycell-restore-edit", this.t.restoreEdit, "");
+    const discard = button("pycell-discard-edit", this.t.discardEdit, "");
+    restore.addEventListener("click", () => {
+      this.clearNote("changed");
+      this.adopt();
+      this.setCodeQuietly(saved.code);
+      this.keep();
+      this.showDiffers();
+    });
+    discard.addEventListener("click", () => {
+      this.clearNote("changed");
+      if (load(this.storageKey)?.original !== this.original) forget(this.storageKey);
+    });
+    this.note("changed", this.t.changed, restore, discard);
+  }
+
+  /** Replace the code for the reader (Reset, a knob, a restored edit): not an edit of theirs. */
+  setCodeQuietly(code) {
+    this.setting = true;
+    try {
+      setCode(this.editor, code);
+    } finally {
+      this.setting = false;
+    }
+    this.knobs?.sync(code);
+  }
+
+  /** The editor's document changed; the reader's own changes are kept. */
+  changed() {
+    if (this.setting) return;
+    this.adopt();
+    this.keep();
+    this.knobs?.sync(getCode(this.editor));
+    this.showDiffers();
+  }
+
+  /** The reader ran or edited the shared code: it becomes their edit, saved from now on. */
+  adopt() {
+    if (!this.shared) return;
+    this.shared = false;
+    this.clearNote("shared");
+    dropFromHash(this.index);
+  }
+
+  /** Save the code as the reader's edit (or forget the edit when it is the book's code again). */
+  keep() {
+    if (this.shared) return;
+    const code = getCode(this.editor);
+    if (code === this.original) forget(this.storageKey);
+    else if (!save(this.storageKey, this.original, code)) this.note("storage", this.t.notSaved);
+  }
+
+  reset() {
+    this.adopt();
+    this.clearNote("changed");
+    this.clearNote("knob");
+    this.clearNote("share");
+    this.setCodeQuietly(this.original);
+    forget(this.storageKey);
+    this.showDiffers();
+  }
+
+  /** Mark the cell when its code differs from the book's. */
+  showDiffers() {
+    const differs = getCode(this.editor) !== this.original;
+    this.root.dataset.differs = differs ? (this.shared ? "shared" : "edited") : "";
+    this.badge.hidden = !differs;
+    this.badge.textContent = this.shared ? this.t.sharedBadge : this.t.edited;
+    this.badge.title = this.shared ? this.t.sharedTitle : this.t.editedTitle;
+  }
+
+  /** Copy a link that opens this page with this cell's code; the link is shown too. */
+  async share() {
+    const link = linkTo(this.index, getCode(this.editor));
+    this.shareLink = link;
+    const field = document.createElement("input");
+    field.type = "text";
+    field.readOnly = true;
+    field.value = link;
+    field.className = "pycell-share-link";
+    field.setAttribute("aria-label", this.t.shareLinkLabel);
+    field.addEventListener("focus", () => field.select());
+    let copied = false;
+    try {
+      await navigator.clipboard.writeText(link);
+      copied = true;
+    } catch {
+      copied = false; // no clipboard (permission, insecure context): the reader copies the field
+    }
+    this.note("share", copied ? this.t.shareCopied : this.t.shareManual, field);
+    if (!copied) field.select();
+  }
+
+  /** A knob moved: rewrite its assignment; once it rests, rerun the cell (stopping a run). */
+  turnKnob(knob, value, commit) {
+    const code = writeValue(getCode(this.editor), knob, value);
+    if (code === null) {
+      this.note("knob", this.t.knobMissing(knob.name));
+      return;
+    }
+    this.clearNote("knob");
+    this.adopt();
+    this.setCodeQuietly(code);
+    this.keep();
+    this.showDiffers();
+    if (!commit) return;
+    clearTimeout(this.rerunTimer);
+    this.rerunTimer = setTimeout(() => this.rerun(), KNOB_RERUN_MS);
+  }
+
+  rerun() {
+    if (this.job && this.kernel.isBusyWith(this.job)) {
+      this.rerunWanted = true; // finish() runs the cell again once the old run has stopped
+      this.stop();
+    } else {
+      this.run();
+    }
+  }
+
+  /** One note per kind under the toolbar: text (never HTML) and optional controls. */
+  note(kind, message, ...controls) {
+    this.clearNote(kind);
+    const note = document.createElement("div");
+    note.className = "pycell-note";
+    note.dataset.kind = kind;
+    const text = document.createElement("span");
+    text.textContent = message;
+    note.append(text, ...controls);
+    this.notes.append(note);
+  }
+
+  clearNote(kind) {
+    for (const note of this.notes.querySelectorAll(`.pycell-note[data-kind="${kind}"]`)) {
+      note.remove();
+    }
   }
 
   setStatus(kind, message) {
@@ -74,6 +280,11 @@ export class Cell {
   /** Run this cell (and, first, any earlier cell that has not run in the current interpreter). */
   run() {
     if (this.job && this.kernel.isBusyWith(this.job)) return;
+    if (this.shared) {
+      this.adopt();
+      this.keep();
+      this.showDiffers();
+    }
     this.runUpTo(this);
   }
 
@@ -134,6 +345,10 @@ export class Cell {
         break;
     }
     if (info.truncated) this.appendNotice(t.truncated(OUTPUT_CAP_KB));
+    if (this.rerunWanted) {
+      this.rerunWanted = false;
+      setTimeout(() => this.run(), 0); // after the kernel has finished stopping the old run
+    }
   }
 
   /** The interpreter was replaced: what this cell defined is gone. */

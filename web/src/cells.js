@@ -32,6 +32,11 @@ function start() {
       return undefined;
     },
   });
+  // A shared link (#cell-3=...) should show its cell at once, wherever it is on the page.
+  if (/(?:^#|&)cell-\d+=/.test(location.hash)) {
+    load();
+    return;
+  }
   for (const root of roots) {
     for (const type of ["pointerdown", "focusin", "pointerenter"]) {
       root.addEventListener(type, load, { once: true, passive: true });

@@ -29,8 +29,11 @@ const highlightStyle = HighlightStyle.define([
   { tag: [tags.operator, tags.punctuation], color: "var(--pycell-operator)" },
 ]);
 
-/** Create an editor in parent holding code; onRun is called on Shift+Enter or Ctrl/Cmd+Enter. */
-export function createEditor(parent, code, { onRun, label }) {
+/**
+ * Create an editor in parent holding code; onRun is called on Shift+Enter or Ctrl/Cmd+Enter,
+ * onChange after every change of the document (typed, pasted or set by setCode).
+ */
+export function createEditor(parent, code, { onRun, onChange, label }) {
   // A key binding returns true to say it handled the key.
   const run = () => {
     onRun();
@@ -54,6 +57,9 @@ export function createEditor(parent, code, { onRun, label }) {
         syntaxHighlighting(highlightStyle),
         keymap.of([...runKeys, ...defaultKeymap, ...historyKeymap, indentWithTab]),
         EditorView.contentAttributes.of({ "aria-label": label }),
+        EditorView.updateListener.of((update) => {
+          if (update.docChanged && onChange) onChange();
+        }),
       ],
     }),
   });

@@ -3,6 +3,7 @@
 import { Cell } from "./cell.js";
 import { texts } from "./i18n.js";
 import { Kernel } from "./kernel.js";
+import { sharedCells } from "./share.js";
 
 /** Make the page's cells live; returns { kernel, cells } (null when the page has none). */
 export function setup() {
@@ -21,7 +22,17 @@ export function setup() {
     }
     target.enqueue(chain);
   };
-  const cells = roots.map((root, index) => new Cell(root, index, { kernel, text, runUpTo }));
+  // A shared link (#cell-3=...) shows its code in its cell.
+  const shared = sharedCells();
+  const cells = roots.map(
+    (root, index) =>
+      new Cell(root, index, { kernel, text, runUpTo, shared: shared.get(index) ?? null }),
+  );
+  const first = cells.find((cell) => cell.shared);
+  if (first) first.root.scrollIntoView({ block: "start" });
+  window.addEventListener("hashchange", () => {
+    for (const [index, code] of sharedCells()) cells[index]?.showShared(code);
+  });
   kernel.restartListeners.add(() => {
     for (const cell of cells) cell.markStale();
   });
