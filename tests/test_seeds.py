@@ -8,7 +8,7 @@ import torch
 
 from gradbook import probes
 from gradbook.nets import MLP
-from gradbook.seeds import StackedMLP, by_seed, fit_seeds, publish, seed_accuracy
+from gradbook.seeds import StackedMLP, by_seed, fit_seeds, publish, publish_tree, seed_accuracy
 from gradbook.train import accuracy, fit
 
 SEEDS = [0, 1, 2]
@@ -97,3 +97,11 @@ def test_publish_writes_mean_by_seed_and_sd() -> None:
     assert results["acc_by_seed"] == {"relu": [0.9, 0.8, 1.0]}
     assert results["acc_sd"] == {"relu": pytest.approx(0.1)}
     assert list(results) == ["acc", "acc_by_seed", "acc_sd"]
+
+
+def test_publish_tree_takes_values_keyed_first_and_seeds_last() -> None:
+    results: dict = {}
+    publish_tree(results, "changed", {"float64": torch.tensor([1.0, 1.0]), "float32": [0.4, 0.6]})
+    assert results["changed"] == {"float64": 1.0, "float32": pytest.approx(0.5)}
+    assert results["changed_by_seed"] == {"float64": [1.0, 1.0], "float32": [0.4, 0.6]}
+    assert results["changed_sd"]["float64"] == 0.0
