@@ -164,6 +164,26 @@ def test_an_edit_of_older_book_code_is_offered_not_applied(reader, lang: str) ->
     assert note(cp, 0, "changed").count() == 0 and cp.code(0) == FIRST
 
 
+def test_saved_edits_follow_their_cells_when_a_build_renumbers_them(reader) -> None:
+    """A cell inserted above: the edit saved as cell 2 for cell 1's code belongs to cell 1."""
+    cp = reader(PLAYGROUND["en"], "en")
+    keys = cp.page.evaluate("() => window.gradbookCells.cells.map(c => c.storageKey)")
+    records = {
+        keys[0]: {"original": "a cell this build removed", "code": "print('gone')"},
+        keys[1]: {"original": FIRST, "code": "print('moved')"},
+        keys[2]: {"original": "older bars", "code": "print('older')"},
+    }
+    for key, record in records.items():
+        cp.page.evaluate("([k, v]) => localStorage.setItem(k, v)", [key, json.dumps(record)])
+    reload(cp)
+    assert cp.code(0) == "print('moved')" and badge(cp, 0) == "Edited"
+    assert note(cp, 0, "changed").count() == 0
+    assert stored(cp, 0) == {"original": FIRST, "code": "print('moved')"}
+    assert stored(cp, 1) is None and note(cp, 1, "changed").count() == 0
+    assert cp.code(2).startswith("from gradbook.lite import charts")
+    assert note(cp, 2, "changed").count() == 1  # its book code is nowhere: offered where it was
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_shared_link_opens_the_edited_cell(reader, site_server: str, lang: str) -> None:
     # The author of the link edits cell 1 and presses Share.

@@ -4,6 +4,7 @@ import { Cell } from "./cell.js";
 import { texts } from "./i18n.js";
 import { Kernel } from "./kernel.js";
 import { sharedCells } from "./share.js";
+import { relocate } from "./store.js";
 
 /** Make the page's cells live; returns { kernel, cells } (null when the page has none). */
 export function setup() {
@@ -22,7 +23,9 @@ export function setup() {
     }
     target.enqueue(chain);
   };
-  // A shared link (#cell-3=...) shows its code in its cell.
+  // Saved edits follow their cells when a new build renumbered them; a shared link (#cell-3=...)
+  // shows its code in its cell.
+  relocate(roots.map((root) => root.querySelector("code").textContent.replace(/\n$/, "")));
   const shared = sharedCells();
   const cells = roots.map(
     (root, index) =>

@@ -5,6 +5,45 @@
 
 const PREFIX = "gradbook.cell.v1:";
 
+/**
+ * A new build may insert or remove cells, which renumbers the cells after them. An edit saved under
+ * another number whose book code is exactly some cell's code follows that cell (an edit whose book
+ * code is nowhere on the page stays where it is, to be offered, unless another edit moves there).
+ * `originals` is the book's code of each cell of this page, in order.
+ */
+export function relocate(originals, path = location.pathname) {
+  const records = new Map();
+  try {
+    for (let i = 0; i < localStorage.length; i++) {
+      const key = localStorage.key(i);
+      const match = key?.startsWith(`${PREFIX}${path}#`) && /#(\d+)$/.exec(key);
+      const record = match && load(key);
+      if (record) records.set(Number(match[1]) - 1, record);
+    }
+  } catch {
+    return; // no storage
+  }
+  const placed = new Map();
+  for (const [index, record] of records) {
+    if (originals[index] === record.original) placed.set(index, record);
+  }
+  const moved = new Set();
+  for (const [index, record] of records) {
+    if (originals[index] === record.original) continue;
+    const home = originals.findIndex((code, j) => code === record.original && !placed.has(j));
+    if (home >= 0) {
+      placed.set(home, record);
+      moved.add(record);
+    }
+  }
+  if (moved.size === 0) return;
+  for (const [index, record] of records) {
+    if (!placed.has(index) && !moved.has(record)) placed.set(index, record);
+  }
+  for (const index of records.keys()) forget(storageKey(index, path));
+  for (const [index, record] of placed) save(storageKey(index, path), record.original, record.code);
+}
+
 /** The storage key of cell `index` (0-based) on the page at `path` (location.pathname). */
 export function storageKey(index, path = location.pathname) {
   return `${PREFIX}${path}#${index + 1}`;
