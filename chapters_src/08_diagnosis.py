@@ -560,10 +560,10 @@ def draw_label_noise(fig, tr):
                 tr("test (clean labels)", "测试集（标签正确）"))  # fmt: skip
     right.plot(names, [sum(fit[k]) / len(fit[k]) for k in keys], "o--", color="#333333",
                label=tr("fit to the noisy training labels", "对含噪训练标签的拟合"))  # fmt: skip
-    right.set_ylim(0, 1.05)
+    right.set_ylim(0, 1.35)
     right.set_xlabel(tr("share of wrong training labels", "训练标签中错误的比例"))
     right.set_ylabel(tr("accuracy", "准确率"))
-    right.legend(fontsize=7, loc="lower left")
+    right.legend(fontsize=7, loc="upper right")
     fig.suptitle(tr(f"Noisy labels ({cfg['noise_depth']} ReLU layers, {len(SEEDS)} seeds)", f"含噪标签（{cfg['noise_depth']} 层 ReLU，{len(SEEDS)} 个种子）"), fontsize=11)  # fmt: skip
 
 
