@@ -37,9 +37,10 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 
 setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
 
-web: setup ## bundle the cells, copy Pyodide and KaTeX, build and register the gradbook.lite wheel
+web: setup ## bundle the cells, copy Pyodide and KaTeX, build the gradbook.lite wheel and the gradbook wheel
 	cd web && npm run --silent build
 	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
+	$(PY) web/pack_gradbook.py --out build/web/dist
 
 site: web ## build both languages into site/ (English) and site/zh/ from the committed figures
 	$(PY) -m gradbook.pages --out site
