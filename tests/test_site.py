@@ -13,6 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import jupytext
 import pytest
 
 from gradbook.pages import cjk, figures, nav, numbers, source
@@ -175,10 +176,17 @@ def test_source_pages_are_rendered_notebooks_with_downloads(built_site: Path) ->
                 link = f'href="../{module.stem}{ext}" download'
                 assert link in html, f"{where}: no {ext} download link"
                 assert (root / "source" / f"{module.stem}{ext}").is_file(), f"{where}: {ext}"
+            wheel = re.search(r'href="([^"]*/assets/web/dist/gradbook-[^"/]+\.whl)" download', html)
+            assert wheel, f"{where}: no gradbook wheel download beside the notebooks"
+            assert (page.parent / unquote(wheel[1])).resolve().is_file(), f"{where}: {wheel[1]}"
             nb = nbformat.read(root / "source" / f"{module.stem}.ipynb", as_version=4)
             nbformat.validate(nb)
             assert nb.cells and nb.metadata["kernelspec"]["name"] == "python3", where
-            assert (root / "source" / module.name).read_bytes() == module.read_bytes(), where
+            assert f'LANG = "{lang}"' in nb.cells[1].source, f"{where}: figures not in {lang}"
+            twin = (root / "source" / module.name).read_text(encoding="utf-8")
+            assert twin == jupytext.writes(nb, fmt="py:percent"), (
+                f"{where}: .py is not the notebook"
+            )
     assert (built_site / "assets" / "web" / "notebook.css").stat().st_size > 10_000
 
 
@@ -459,14 +467,42 @@ def test_scripts_that_name_another_host_are_dropped() -> None:
     assert source.drop_foreign_scripts('<script src="//cdn.example.org/a.js"></script>') == ""
 
 
-def test_downloads_are_a_valid_notebook_with_a_kernel_and_the_module() -> None:
+def test_downloads_run_outside_the_repository_with_their_config_and_settings() -> None:
+    """A notebook and its .py twin that need no toml beside them and no `__file__` (see
+    tests/test_notebooks.py for the runs themselves)."""
     import nbformat
 
-    module = chapter_modules()[0]
-    files = source.downloads(module)
-    assert set(files) == {f"{module.stem}.ipynb", module.name}
-    nb = nbformat.reads(files[f"{module.stem}.ipynb"], as_version=4)
-    nbformat.validate(nb)
-    assert nb.metadata["kernelspec"]["name"] == "python3"
-    assert any(cell.cell_type == "markdown" for cell in nb.cells)
-    assert files[module.name] == module.read_text(encoding="utf-8")
+    wheel = "gradbook-9.9-py3-none-any.whl"
+    for module in chapter_modules():
+        for lang in LANGS:
+            files = source.downloads(module, lang, wheel=wheel, torch="torch>=2.4,<3")
+            assert set(files) == {f"{module.stem}.ipynb", module.name}
+            nb = nbformat.reads(files[f"{module.stem}.ipynb"], as_version=4)
+            nbformat.validate(nb)
+            assert nb.metadata["kernelspec"]["name"] == "python3"
+            intro, settings, config = nb.cells[:3]
+            assert intro.cell_type == "markdown" and wheel in intro.source
+            assert "%pip install" in intro.source and "QUICK = True" in intro.source
+            assert bool(CJK.search(intro.source)) == (lang == "zh"), f"{module.name} {lang}"
+            assert "QUICK = False" in settings.source and f'LANG = "{lang}"' in settings.source
+            toml = module.with_suffix(".toml").read_text(encoding="utf-8")
+            assert toml in config.source and "notebook.prepare(" in config.source
+            code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+            assert "__file__" not in code and code.count(source.START_IN_NOTEBOOK) == 1
+            for cell in nb.cells:  # the notebook compiles, the twin too (a __future__ import first)
+                if cell.cell_type == "code":
+                    compile(cell.source, f"{module.name} cell", "exec")
+            compile(files[module.name], module.name, "exec")
+
+
+def test_downloads_say_how_long_a_chapter_runs() -> None:
+    from gradbook.pages import notebook_cells
+
+    assert notebook_cells.about(12.3, "en") == "about 15 s"
+    assert notebook_cells.about(71, "en") == "about 1 minute"
+    assert notebook_cells.about(100, "zh") == "约 2 分钟"
+    times = notebook_cells.run_times()
+    assert set(times) == {m.stem for m in chapter_modules()}, (
+        "run tests/test_notebooks.py --measure"
+    )
+    assert all(0 < t["quick"] < t["full"] for t in times.values()), times

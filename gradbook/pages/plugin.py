@@ -9,7 +9,8 @@ single-language build, in this order:
 2. files: this language's figures; the shared assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
-5. post build: the notebook and module downloads beside each source page.
+5. post build: the notebook and module downloads beside each source page; they name the gradbook
+   wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them.
 
 The shared assets (``make web`` -> build/web/, 13 MB with Pyodide) are in the site once: the
 English build copies them to ``assets/web/`` and the Chinese build links to ``../assets/web/``
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urljoin
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -39,6 +41,7 @@ from gradbook.pages.numbers import BadNumber, render_numbers
 WEB_SITE_DIR = "assets/web"  # where build/web/ lands in the site
 NOTEBOOK_CSS = "assets/web/notebook.css"  # the notebook styles of every source page, once
 WEB_REQUIRED = ("cells/cells.js", "cells/worker.js", "pyodide/pyodide.mjs", "katex/katex.min.js")
+WHEELS = "dist/gradbook-*.whl"  # web/pack_gradbook.py: the package a downloaded notebook needs
 STYLESHEETS = ("katex/katex.min.css", "cells/cells.css", "site/extra.css")
 SCRIPTS: tuple[tuple[str, str], ...] = (
     ("katex/katex.min.js", ""),
@@ -69,8 +72,18 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         missing = [name for name in WEB_REQUIRED if not (self.web_dir / name).is_file()]
         if missing:
             raise PluginError(f"{self.web_dir} lacks {', '.join(missing)}: run `make web`")
+        wheels = sorted(self.web_dir.glob(WHEELS))
+        if len(wheels) != 1:
+            raise PluginError(f"{self.web_dir} has {len(wheels)} {WHEELS}, needs 1: run `make web`")
         prefix = "" if self.copy_assets else "../"
         self.assets_url = f"{prefix}{WEB_SITE_DIR}"
+        self.wheel = wheels[0].name
+        wheel_uri = f"{self.assets_url}/dist/{self.wheel}"
+        config.extra["gradbook_wheel"] = wheel_uri  # the source pages' download button
+        self.wheel_url = urljoin(config.site_url, wheel_uri) if config.site_url else None
+        self.torch = source.torch_requirement(
+            Path(config.config_file_path).parent / "pyproject.toml"
+        )
         config.extra_css[:0] = [f"{self.assets_url}/{name}" for name in STYLESHEETS]
         config.extra_javascript[:0] = [_script(f"{self.assets_url}/{n}", t) for n, t in SCRIPTS]
         if config.nav:
@@ -117,7 +130,10 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         site = Path(config.site_dir)
         for module in sorted((Path(config.docs_dir) / nav.SOURCE_DIR).glob("[0-9][0-9]_*.py")):
-            for name, text in source.downloads(module).items():
+            files = source.downloads(
+                module, self.lang, wheel=self.wheel, wheel_url=self.wheel_url, torch=self.torch
+            )
+            for name, text in files.items():
                 results.atomic_write_text(site / nav.SOURCE_DIR / name, text)
         if self.copy_assets and self.notebook_css:
             results.atomic_write_text(site / NOTEBOOK_CSS, self.notebook_css)
