@@ -1,0 +1,1 @@
+../../../chapters_src/07_clipping.py
