@@ -1,0 +1,1 @@
+../../../chapters_src/08_diagnosis.py
