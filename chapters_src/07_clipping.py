@@ -140,11 +140,12 @@ def draw_cliff(fig, tr):
 
 
 def draw_cliff_cut(fig, tr):
+    w_text = f"{finest['argmax_w']:.3g}".replace("-", "\N{MINUS SIGN}")
     top, bottom = fig.subplots(2, 1, sharex=True)
     top.plot(b_cut.numpy(), e_cut.numpy(), color=PALETTE[0], linewidth=1.2)
     top.set_ylabel("E")
     top.set_title(
-        tr(f"A cut at w = {finest['argmax_w']:.3g}", f"在 w = {finest['argmax_w']:.3g} 处的剖面"),
+        tr(f"A cut at w = {w_text}", f"在 w = {w_text} 处的剖面"),
         fontsize=11,
     )
     bottom.plot(b_cut.numpy(), g_cut.numpy(), color=PALETTE[3], linewidth=1.2)
