@@ -533,8 +533,8 @@ def draw_explode_by_lr(fig, tr):
     ax.set_xlabel(tr("learning rate", "学习率"))
     ax.set_ylabel(tr(f"seeds (of {len(SEEDS)}) that reached NaN", f"出现 NaN 的种子数（共 {len(SEEDS)} 个）"))  # fmt: skip
     ax.set_title(
-        tr(f"8 ReLU layers, He init, {cfg['explode_steps']} steps",
-           f"8 层 ReLU，He 初始化，{cfg['explode_steps']} 步"),
+        tr(f"{cfg['depth']} hidden ReLU layers, He init, {cfg['explode_steps']} steps",
+           f"{cfg['depth']} 个 ReLU 隐藏层，He 初始化，{cfg['explode_steps']} 步"),
     )  # fmt: skip
 
 
@@ -559,12 +559,12 @@ def draw_label_noise(fig, tr):
     spread.bars(right, names, list(zip(*[test[k] for k in keys], strict=True)), color("relu"),
                 tr("test (clean labels)", "测试集（标签正确）"))  # fmt: skip
     right.plot(names, [sum(fit[k]) / len(fit[k]) for k in keys], "o--", color="#333333",
-               label=tr("fit to the noisy training labels", "对含噪训练标签的拟合"))  # fmt: skip
+               label=tr("fit to the noisy training labels", "对训练标签（含错误标签）的拟合"))  # fmt: skip
     right.set_ylim(0, 1.35)
     right.set_xlabel(tr("share of wrong training labels", "训练标签中错误的比例"))
     right.set_ylabel(tr("accuracy", "准确率"))
     right.legend(fontsize=7, loc="upper right")
-    fig.suptitle(tr(f"Noisy labels ({cfg['noise_depth']} ReLU layers, {len(SEEDS)} seeds)", f"含噪标签（{cfg['noise_depth']} 层 ReLU，{len(SEEDS)} 个种子）"), fontsize=11)  # fmt: skip
+    fig.suptitle(tr(f"Label noise ({cfg['noise_depth']} hidden ReLU layers, {len(SEEDS)} seeds)", f"标签噪声（{cfg['noise_depth']} 个 ReLU 隐藏层，{len(SEEDS)} 个种子）"), fontsize=11)  # fmt: skip
 
 
 ch.figure("symptoms", draw_symptoms, figsize=(7.6, 3.2))
