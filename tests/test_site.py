@@ -374,6 +374,14 @@ def test_numbers_inserts_values_with_format_specs(results: Callable[[str], dict]
     )
 
 
+def test_numbers_in_scientific_notation_as_a_reader_writes_them() -> None:
+    assert numbers.format_value(6.2345e-06, ".2sci") == "6.2 × 10⁻⁶"
+    assert numbers.format_value(1.07e21, ".3sci") == "1.07 × 10²¹"
+    assert numbers.format_value(0.27, ".2sci") == "2.7 × 10⁻¹"
+    assert numbers.format_value(3.14159, ".3sci") == "3.14"
+    assert numbers.format_value(0.5, ".1%") == "50.0%"
+
+
 def test_numbers_leaves_code_alone(results: Callable[[str], dict]) -> None:
     md = "`{{ 02_activations:nope }}`\n\n```python\nx = '{{ 02_activations:nope }}'\n```\n"
     assert numbers.render_numbers(md, src_uri="x.md", results=results) == md

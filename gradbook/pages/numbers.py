@@ -4,7 +4,9 @@ Every number the prose quotes comes from ``figures/slug/results.json``, written 
 measured it, so the text can never drift from the experiment. The path walks the JSON with
 ``gradbook.results.get_path``: parts are separated by ``/``, dictionary keys are taken as written,
 integers index lists (``-1`` is the last item). After ``|`` comes a Python format spec (``.1%``,
-``.2e``, ``,d``). Code blocks and inline code are left untouched.
+``.2e``, ``,d``) or the book's ``.Nsci``: N significant digits times a power of ten, written as a
+reader writes it (``6.2 × 10⁻⁶``; plain digits when the exponent is 0). Code blocks and inline
+code are left untouched.
 """
 
 from __future__ import annotations
@@ -17,6 +19,20 @@ from gradbook.pages.prose import map_prose
 from gradbook.results import get_path
 
 NUMBER = re.compile(r"\{\{\s*(?P<slug>[\w-]+):(?P<path>[^|}]+?)\s*(?:\|\s*(?P<fmt>[^}]*?)\s*)?\}\}")
+
+
+SCI = re.compile(r"\.(?P<digits>\d+)sci")
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def format_value(value: Any, fmt: str) -> str:
+    """``format(value, fmt)``, plus ``.Nsci`` for ``6.2 × 10⁻⁶``."""
+    m = SCI.fullmatch(fmt)
+    if m is None:
+        return format(value, fmt)
+    mantissa, exponent = f"{float(value):.{max(int(m['digits']) - 1, 0)}e}".split("e")
+    power = int(exponent)
+    return mantissa if power == 0 else f"{mantissa} × 10{str(power).translate(SUPERSCRIPT)}"
 
 
 class BadNumber(LookupError):
@@ -42,7 +58,7 @@ def render_numbers(markdown: str, *, src_uri: str, results: Callable[[str], Any]
         if isinstance(value, dict | list):
             raise BadNumber(f"{where}: is a {type(value).__name__}, not a number or string")
         try:
-            return format(value, fmt)
+            return format_value(value, fmt)
         except (ValueError, TypeError) as err:
             raise BadNumber(f"{where}: cannot format {value!r} with {fmt!r}: {err}") from None
 
