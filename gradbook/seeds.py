@@ -134,19 +134,37 @@ def fit_seeds(
     *,
     seeds: Sequence[int],
     steps: int,
-    lr: float,
+    lr: float | Sequence[float],
     batch_size: int = 64,
     log_every: int = 50,
+    optimizer: str = "sgd",
+    on_log: Callable[[int, StackedMLP], None] | None = None,
 ) -> SeedHistory:
     """Plain minibatch SGD on every seed at once, as `gradbook.train.fit` runs one seed.
 
     Seed s draws its minibatches as `fit(..., seed=s)` does. The loss summed over seeds has, for each
     seed's weights, exactly that seed's gradient, so one backward pass serves all of them. The
     training loss on all of (x, y) is recorded at step 0, every `log_every` steps and at the end.
+
+    `lr` is one step size, or one per member of the stack (a learning-rate sweep over five seeds is
+    one stack: `seeds=[0, 1, 2, 3, 4] * 3` with each rate repeated five times). `optimizer="adam"`
+    runs `torch.optim.Adam(lr)` on the stacked parameters instead of SGD: Adam works entry by entry,
+    so each member gets exactly the update it would get alone (one shared `lr` only). `on_log(step,
+    model)` runs after each recorded loss (a probe that reads the nets at the checkpoints).
     """
     if len(seeds) != model.n_seeds:
         raise ValueError(f"{len(seeds)} seeds for a stack of {model.n_seeds} nets")
     params = [*model.weights, *model.biases]
+    per_member = not isinstance(lr, int | float)
+    if per_member and (len(lr) != len(seeds) or optimizer != "sgd"):
+        raise ValueError("one learning rate per member needs len(lr) == len(seeds) and SGD")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"unknown optimizer {optimizer!r}; known: sgd, adam")
+    adam = torch.optim.Adam(params, lr=float(lr)) if optimizer == "adam" else None
+    lr_view = (
+        torch.tensor([float(r) for r in lr], dtype=params[0].dtype)[:, None, None]
+        if per_member else None
+    )  # fmt: skip
     batch_size = min(batch_size, len(x))
     orders = [_batches(len(x), batch_size, seed) for seed in seeds]
     history = SeedHistory()
@@ -156,6 +174,8 @@ def fit_seeds(
         with torch.no_grad():
             history.train_loss.append(seed_loss(model(x), y))
         history.steps.append(step)
+        if on_log is not None:
+            on_log(step, model)
 
     record(0)
     for step in range(1, steps + 1):
@@ -166,8 +186,13 @@ def fit_seeds(
         loss.backward()
         with torch.no_grad():
             grad_norms.append(torch.stack([w.grad.norm(dim=(1, 2)) for w in model.weights]))
-            for p in params:
-                p.add_(p.grad, alpha=-lr)
+            if adam is not None:
+                adam.step()
+            for p in params if adam is None else ():
+                if lr_view is None:
+                    p.add_(p.grad, alpha=-lr)
+                else:
+                    p.sub_(lr_view * p.grad)
         if step % log_every == 0 or step == steps:
             record(step)
     if grad_norms:

@@ -105,3 +105,43 @@ def test_publish_tree_takes_values_keyed_first_and_seeds_last() -> None:
     assert results["changed"] == {"float64": 1.0, "float32": pytest.approx(0.5)}
     assert results["changed_by_seed"] == {"float64": [1.0, 1.0], "float32": [0.4, 0.6]}
     assert results["changed_sd"]["float64"] == 0.0
+
+
+def test_one_learning_rate_per_member_matches_single_runs() -> None:
+    x, y = problem(torch.float64)
+    seeds, rates = [0, 1, 0], [0.5, 0.5, 0.05]
+    model = StackedMLP.from_seeds(build(torch.float64), seeds)
+    logged: list[int] = []
+    hist = fit_seeds(model, x, y, seeds=seeds, steps=STEPS, lr=rates, batch_size=BATCH,
+                     log_every=LOG_EVERY, on_log=lambda step, m: logged.append(step))  # fmt: skip
+    assert logged == hist.steps
+    for i, (seed, rate) in enumerate(zip(seeds, rates, strict=True)):
+        torch.manual_seed(seed)
+        net = build(torch.float64)()
+        single = fit(net, x, y, steps=STEPS, lr=rate, batch_size=BATCH, log_every=LOG_EVERY,
+                     seed=seed)  # fmt: skip
+        torch.testing.assert_close(
+            torch.stack(hist.train_loss)[:, i], torch.tensor(single.train_loss, dtype=x.dtype),
+            rtol=1e-10, atol=0,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="one learning rate per member"):
+        fit_seeds(model, x, y, seeds=seeds, steps=1, lr=[0.1, 0.1])
+
+
+def test_adam_on_the_stack_matches_adam_on_each_net() -> None:
+    x, y = problem(torch.float64)
+    model = StackedMLP.from_seeds(build(torch.float64), SEEDS)
+    hist = fit_seeds(model, x, y, seeds=SEEDS, steps=STEPS, lr=1e-2, batch_size=BATCH,
+                     log_every=LOG_EVERY, optimizer="adam")  # fmt: skip
+    for i, seed in enumerate(SEEDS):
+        torch.manual_seed(seed)
+        net = build(torch.float64)()
+        single = fit(net, x, y, steps=STEPS, lr=1e-2, batch_size=BATCH, log_every=LOG_EVERY,
+                     seed=seed, optimizer="adam")  # fmt: skip
+        torch.testing.assert_close(
+            torch.stack(hist.train_loss)[:, i], torch.tensor(single.train_loss, dtype=x.dtype),
+            rtol=1e-9, atol=0,
+        )  # fmt: skip
+        for name, w in net.layer_weights().items():
+            torch.testing.assert_close(model.layer_weights()[name][i], w.detach(), rtol=1e-9,
+                                       atol=1e-12)  # fmt: skip
