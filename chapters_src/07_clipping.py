@@ -329,6 +329,14 @@ cos_by_seed = {m: [float(cosine[:, r].double().mean()) for r in rs] for m, rs in
 seeds.publish(ch.results, "clip_cosine", [{m: xs[i] for m, xs in cos_by_seed.items()}
                                           for i in range(len(SEEDS))])  # fmt: skip
 ch.results["clip_cosine_range"] = {m: [min(xs), max(xs)] for m, xs in cos_by_seed.items()}
+# Where does clipping by value turn the step most? The cosine on each seed's steps with the largest
+# raw gradient norms, against its mean over all steps.
+cos_top = []
+for r in clip_runs["value"]:
+    steepest = torch.topk(raw_norm[:, r], rc["top_steps"]).indices
+    cos_top.append(float(cosine[steepest, r].double().mean()))
+ch.results["clip_value_cosine_top_norm_steps_by_seed"] = cos_top
+ch.results["clip_value_cosine_top_norm_steps"] = seeds.mean(cos_top)
 ch.results["clip_cosine_min"] = {m: float(cosine[:, rs].min()) for m, rs in clip_runs.items()}
 entries = torch.stack(clipped_entries).double() / n_params  # (steps, runs)
 ch.results["value_clamped_entries_by_seed"] = [
