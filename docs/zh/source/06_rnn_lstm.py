@@ -1,0 +1,1 @@
+../../../chapters_src/06_rnn_lstm.py
