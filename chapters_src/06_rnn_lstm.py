@@ -39,13 +39,13 @@ from gradbook.rnn import (
     scale_to_top_singular_value,
     seed_mse,
 )
-from gradbook.seeds import publish
+from gradbook.seeds import map_leaves, publish
+from gradbook.spread import band
 
 ch = Chapter.start(__file__)
 cfg = ch.config
 seeds = cfg["seeds"]
 ch.results["seeds"] = seeds
-BAND = 0.2  # opacity of the min-max band over seeds
 
 # %% [markdown]
 # ## 1. The Jacobian product of a tanh RNN
@@ -131,13 +131,20 @@ def column(name: str) -> list:
     return [row[name] for row in per_seed]
 
 
-publish(ch.results, "rnn_jacobian_norm", column("free"))
-publish(ch.results, "rnn_jacobian_norm_driven", column("driven"))
+def publish_with_range(key: str, values: list) -> None:
+    """publish(), plus `<key>_min` and `<key>_max` over seeds: the spread the text quotes."""
+    publish(ch.results, key, values)
+    for name, fn in (("min", min), ("max", max)):
+        ch.results[f"{key}_{name}"] = map_leaves(ch.results[f"{key}_by_seed"], fn)
+
+
+publish_with_range("rnn_jacobian_norm", column("free"))
+publish_with_range("rnn_jacobian_norm_driven", column("driven"))
 publish(ch.results, "linear_jacobian_norm", column("linear"))
 publish(ch.results, "spectral_radius", column("spectral_radius"))
 publish(ch.results, "spectral_radius_over_top_singular_value", column("rho_over_sigma"))
 publish(ch.results, "mean_tanh_derivative", column("tanh_derivative"))
-publish(ch.results, "jacobian_growth_per_step_at_3", column("growth"))
+publish_with_range("jacobian_growth_per_step_at_3", column("growth"))
 ch.results["rnn_jacobian_norm"]
 
 # %% [markdown]
@@ -212,8 +219,8 @@ sensitivity = input_gradient(rnn, probe), input_gradient(lstm, probe)
 sens = by_net({"rnn": sensitivity[0], "lstm_default_init": sensitivity[1], "lstm": sensitivity[1]})
 for model in (rnn, lstm):
     model.zero_grad()
-publish(
-    ch.results, "input_grad_at_init", [{k: v[i] for k, v in sens.items()} for i in range(n_seeds)]
+publish_with_range(
+    "input_grad_at_init", [{k: v[i] for k, v in sens.items()} for i in range(n_seeds)]
 )
 gate = forget_gates(lstm, probe.expand(2 * n_seeds, *probe.shape)).mean(dim=(1, 2, 3))
 gates0 = {"lstm_default_init": gate[:n_seeds], "lstm": gate[n_seeds:]}
@@ -234,13 +241,13 @@ with torch.no_grad():
         long_lstm.b_ih[j * n_seeds : (j + 1) * n_seeds, :, H : 2 * H] += b
 long_sens = input_gradient(long_lstm, long_x).view(len(biases), n_seeds, -1)
 long_keys = [f"bias_{b:g}" for b in biases]
-publish(ch.results, "input_grad_at_init_t100",
+publish_with_range("input_grad_at_init_t100",
         [{k: long_sens[j, i] for j, k in enumerate(long_keys)} for i in range(n_seeds)])  # fmt: skip
 ch.results["forget_gate_at_init"]
 
 # %% [markdown]
 # **Training.** Adam with learning rate $10^{-3}$ on every net; the test MSE on one fixed set of
-# 500 sequences every 50 steps. Adam's update is elementwise, so one Adam on the stacked weights is
+# 1000 sequences every 100 steps. Adam's update is elementwise, so one Adam on the stacked weights is
 # one independent Adam per seed.
 
 
@@ -280,9 +287,7 @@ curve = {k: torch.stack([c[k] for c in curves], dim=1) for k in NETS}  # (seeds,
 final = {k: v[:, -ac["final_checkpoints"] :].mean(dim=1) for k, v in curve.items()}
 ch.results["adding_curve_steps"] = checkpoints
 publish(ch.results, "adding_curve", [{k: v[i] for k, v in curve.items()} for i in range(n_seeds)])
-publish(
-    ch.results, "adding_test_mse", [{k: v[i] for k, v in final.items()} for i in range(n_seeds)]
-)
+publish_with_range("adding_test_mse", [{k: v[i] for k, v in final.items()} for i in range(n_seeds)])
 
 
 def first_below(values: torch.Tensor) -> int | None:
@@ -296,6 +301,10 @@ ch.results["adding_solve_step_by_seed"] = {
 }
 ch.results["adding_solved_seeds"] = {
     k: sum(s is not None for s in v) for k, v in ch.results["adding_solve_step_by_seed"].items()
+}
+ch.results["adding_solve_step_range"] = {  # [earliest, latest] over the seeds that solved it
+    k: [min(solved), max(solved)] if (solved := [s for s in v if s is not None]) else None
+    for k, v in ch.results["adding_solve_step_by_seed"].items()
 }
 # After training: the mean forget gate over units, and that of the unit whose gate is most open (the
 # mean over the batch and the steps of f_t, per unit; then the largest of the H units).
@@ -322,19 +331,12 @@ NET_COLORS = {"rnn": color("rnn"), "lstm_default_init": color("", 6), "lstm": co
 BIAS_COLORS = [color("", 6), color("lstm"), color("", 2)]  # forget bias +0 / +1 / +3
 
 
-def band(ax, xs, runs: torch.Tensor, c: str, label: str, **line) -> None:
-    """Mean line and min-max band of runs (seeds, points)."""
-    ax.fill_between(xs, runs.min(dim=0).values, runs.max(dim=0).values, color=c, alpha=BAND,
-                    linewidth=0)  # fmt: skip
-    ax.plot(xs, runs.mean(dim=0), color=c, label=label, **line)
-
-
 def draw_jacobian(fig, tr):
     ax = fig.add_subplot()
     ts = range(1, horizon + 1)
     for i, key in enumerate(scales):
         c = color("", i)
-        band(ax, ts, torch.stack(tanh_curves[key]), c, rf"$\sigma_{{max}}$ = {key}")
+        band(ax, ts, torch.stack(tanh_curves[key]).tolist(), c, rf"$\sigma_{{max}}$ = {key}", 2.0)
         ax.plot(ts, torch.stack(linear_curves[key]).mean(dim=0), color=c, linestyle="--",
                 linewidth=1.2)  # fmt: skip
     ax.plot([], [], color="#666666", linestyle="--", linewidth=1.2,
@@ -343,7 +345,7 @@ def draw_jacobian(fig, tr):
     ax.set_xlabel(tr("time steps T", "时间步数 T"))
     ax.set_ylabel(r"$\|\partial h_T / \partial h_0\|_2$")
     ax.set_title(tr("Jacobian through time, tanh RNN of 50 units",
-                    "随时间的雅可比矩阵范数（50 个单元的 tanh RNN）"))  # fmt: skip
+                    "雅可比矩阵范数随时间的变化（50 个神经元的 tanh RNN）"))  # fmt: skip
     ax.legend(fontsize=9, loc="lower left", ncols=2)
 
 
@@ -373,7 +375,7 @@ def draw_spectrum(fig, tr):
 def draw_adding(fig, tr):
     ax = fig.add_subplot()
     for name in NETS:
-        band(ax, checkpoints, curve[name], NET_COLORS[name], tr(*LABELS[name]))
+        band(ax, checkpoints, curve[name].tolist(), NET_COLORS[name], tr(*LABELS[name]), 2.0)
     ax.axhline(ch.results["adding_baseline_mse"], color="#666666", linestyle="--", linewidth=1.2,
                label=tr("best constant guess", "最佳常数预测"))  # fmt: skip
     ax.axhline(ac["solved_below"], color="#666666", linestyle=":", linewidth=1.2)
@@ -387,12 +389,12 @@ def draw_adding(fig, tr):
 def draw_input_grad(fig, tr):
     left, right = fig.subplots(1, 2, sharey=True)
     for name in NETS:
-        band(left, range(1, T + 1), sens[name], NET_COLORS[name], tr(*LABELS[name]))
+        band(left, range(1, T + 1), sens[name].tolist(), NET_COLORS[name], tr(*LABELS[name]), 2.0)
     left.set_title(f"T = {T}")
     left.set_ylabel(r"$\|\partial \hat y / \partial x_t\|$ / $\|\partial \hat y / \partial x_T\|$")
     for j, b in enumerate(biases):
-        band(right, range(1, ac["long_length"] + 1), long_sens[j], BIAS_COLORS[j],
-             tr(f"LSTM, forget bias +{b:g}", f"LSTM，遗忘门偏置 +{b:g}"))  # fmt: skip
+        band(right, range(1, ac["long_length"] + 1), long_sens[j].tolist(), BIAS_COLORS[j],
+             tr(f"LSTM, forget bias +{b:g}", f"LSTM，遗忘门偏置 +{b:g}"), 2.0)  # fmt: skip
     right.set_title(f"T = {ac['long_length']}")
     for ax in (left, right):
         ax.set_yscale("log")
