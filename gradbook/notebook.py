@@ -154,7 +154,8 @@ class _Watcher:
         self.seen = {p: _stamp(p) for p in self._files()}
 
     def _files(self) -> list[Path]:
-        figures = sorted(self.run.out_dir.glob(f"*.{self.run.lang}.svg"), key=_stamp)
+        drawn = self.run.out_dir.glob(f"*.{self.run.lang}.svg")
+        figures = sorted(drawn, key=lambda p: _stamp(p) or (0, 0))  # in the order they were drawn
         return [*figures, self.run.out_dir / "results.json"]
 
     def new(self) -> list[Path]:
