@@ -50,3 +50,27 @@ def test_batchnorm_keeps_the_median_and_eval_mode_matters(quick_results) -> None
     pitfall = r["pitfall_acc"]
     assert pitfall["train_mode_batch_2"] < pitfall["eval_mode"]
     assert len(r["final_loss_by_lr"]["bn"]) == r["lr_sweep_size"]
+
+
+def test_batchnorm_results_are_over_seeds(quick_results) -> None:
+    r = quick_results["04_batchnorm"]
+    n = len(r["seeds"])
+    assert n >= 5
+    assert len(r["test_acc_by_seed"]["bn"]) == len(r["deep_test_acc_by_seed"]["plain"]) == n
+    assert all(len(leaf) == n for leaf in r["percentiles_by_seed"]["plain"][0])
+    assert r["checkpoint_steps"][0] == 0  # the drift is measured from the start
+    assert r["test_acc"]["bn"] == pytest.approx(sum(r["test_acc_by_seed"]["bn"]) / n)
+    assert len(r["final_loss_by_lr_by_seed"]["plain_xavier"][0]) == n
+
+
+def test_deep_plain_net_collapses_forward_without_saturating(quick_results) -> None:
+    """At initialisation (no training needed): the 20-layer plain sigmoid net is not saturated, its
+    differences between images vanish layer by layer, and BN's 1/sigma_B restores them."""
+    r = quick_results["04_batchnorm"]
+    assert min(r["deep_sigmoid_slope_init"]["plain"]) > 0.2
+    signal = r["deep_signal_std_init"]["plain"]
+    assert signal[-1] < 1e-6 * signal[0]
+    assert min(r["deep_signal_std_init"]["bn"]) > 0.9
+    assert r["deep_bn_gain_init"] > 4
+    ratio = r["deep_grad_ratio_first_last_init"]
+    assert ratio["plain"] < 1e-10 < 0.1 < ratio["bn"]
