@@ -1,10 +1,12 @@
 // Typeset math with the KaTeX the site serves itself (build/web/katex, from npm).
 // Markdown pages: pymdownx.arithmatex (generic) wraps TeX in .arithmatex as \(...\) or \[...\].
 // Source pages (notebooks): markdown cells keep $...$ as text, so auto-render scans them.
-document.addEventListener("DOMContentLoaded", () => {
+// Material's document$ emits each page, the first and every one instant navigation brings in.
+function typeset() {
   if (typeof katex === "undefined") return;
   const options = { throwOnError: false };
   for (const el of document.querySelectorAll(".arithmatex")) {
+    if (el.querySelector(".katex")) continue; // already typeset
     const tex = el.textContent.trim();
     const display = tex.startsWith("\\[");
     katex.render(tex.slice(2, -2), el, { ...options, displayMode: display });
@@ -21,4 +23,7 @@ document.addEventListener("DOMContentLoaded", () => {
       ],
     });
   }
-});
+}
+
+if (typeof window.document$?.subscribe === "function") window.document$.subscribe(typeset);
+else document.addEventListener("DOMContentLoaded", typeset);

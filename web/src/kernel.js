@@ -1,5 +1,7 @@
-// One Python interpreter per page, shared by all cells: starts the worker lazily, runs jobs in order,
-// and stops runaway code. When the page is cross-origin isolated, Stop interrupts Python in place
+// One Python interpreter per visit, shared by all cells: starts the worker ahead of the first Run, runs
+// jobs in order, and stops runaway code. With Material's instant navigation the page's JavaScript
+// lives on from page to page, and so does the worker: each page's cells run in a fresh namespace
+// (newPage), so nothing a page defined is visible on the next one. When the page is cross-origin isolated, Stop interrupts Python in place
 // and keeps its variables. Otherwise the only way to stop Python is to terminate its worker, so once
 // the page is idle a spare worker boots in the background and Stop swaps it in: ready at once, with
 // fresh (empty) variables.
@@ -55,7 +57,21 @@ export class Kernel {
     this.queue = [];
     this.running = null;
     this.nextId = 1;
+    this.page = 0; // bumped by newPage: the worker gives every page its own namespace
     this.restartListeners = new Set();
+  }
+
+  /**
+   * The reader moved to another page (instant navigation): forget the old page's cells, stop what
+   * they still run, and run the new page's cells in a fresh namespace. The interpreter stays warm.
+   */
+  newPage() {
+    this.page += 1;
+    this.restartListeners.clear();
+    const queued = this.queue;
+    this.queue = [];
+    for (const job of queued) job.onDone("cancelled", {});
+    if (this.running) this.stop(this.running);
   }
 
   get interrupt() {
@@ -77,6 +93,7 @@ export class Kernel {
   /** Queue code; job callbacks: onStart(), onOutput(stream, text), onChart(spec), onDone(status, info). */
   submit(job) {
     job.id = this.nextId++;
+    job.page = this.page;
     this.queue.push(job);
     if (this.state === "failed") this.restart();
     else this.start();
@@ -188,6 +205,7 @@ export class Kernel {
       id: job.id,
       code: job.code,
       filename: job.filename,
+      namespace: job.page,
     });
   }
 
@@ -241,4 +259,12 @@ export class Kernel {
     this.queue = [];
     for (const job of jobs) job.onDone("fatal", { error });
   }
+}
+
+let shared = null;
+
+/** The visit's kernel: one per page load, kept across instant navigations. */
+export function sharedKernel() {
+  shared ??= new Kernel();
+  return shared;
 }

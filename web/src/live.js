@@ -2,15 +2,18 @@
 // Loaded on demand by cells.js (CodeMirror and uPlot are most of the page's JavaScript).
 import { Cell } from "./cell.js";
 import { texts } from "./i18n.js";
-import { Kernel } from "./kernel.js";
+import { sharedKernel } from "./kernel.js";
 import { sharedCells } from "./share.js";
 import { relocate } from "./store.js";
 
-/** Make the page's cells live; returns { kernel, cells } (null when the page has none). */
+/**
+ * Make the page's cells live on the visit's kernel; returns { kernel, cells, teardown } (null when
+ * the page has none). teardown() drops the page's listeners when instant navigation replaces it.
+ */
 export function setup() {
   const roots = [...document.querySelectorAll(".pycell:not(.pycell--live)")];
   if (roots.length === 0) return null;
-  const kernel = new Kernel();
+  const kernel = sharedKernel();
   const text = texts();
   let chains = 0;
 
@@ -33,17 +36,19 @@ export function setup() {
   );
   const first = cells.find((cell) => cell.shared);
   if (first) first.root.scrollIntoView({ block: "start" });
-  window.addEventListener("hashchange", () => {
+  const onHash = () => {
     for (const [index, code] of sharedCells()) cells[index]?.showShared(code);
-  });
+  };
+  window.addEventListener("hashchange", onHash);
   kernel.restartListeners.add(() => {
     for (const cell of cells) cell.markStale();
   });
 
-  // Start Python when the first cell comes into view, so a later Run feels quick (Run buttons also
-  // start it on hover or focus, see cell.js).
+  // Start Python when the first cell comes into view, if the page's idle moment (cells.js) has not
+  // already (Run buttons also start it on hover or focus, see cell.js).
+  let observer = null;
   if ("IntersectionObserver" in window) {
-    const observer = new IntersectionObserver((entries) => {
+    observer = new IntersectionObserver((entries) => {
       if (entries.some((entry) => entry.isIntersecting)) {
         observer.disconnect();
         kernel.warm();
@@ -53,9 +58,15 @@ export function setup() {
   }
 
   // Canvas charts do not follow CSS: redraw them when Material switches colour scheme.
-  new MutationObserver(() => {
+  const scheme = new MutationObserver(() => {
     for (const cell of cells) cell.redrawCharts();
-  }).observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+  });
+  scheme.observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
-  return { kernel, cells };
+  const teardown = () => {
+    window.removeEventListener("hashchange", onHash);
+    observer?.disconnect();
+    scheme.disconnect();
+  };
+  return { kernel, cells, teardown };
 }

@@ -1,7 +1,8 @@
 """Runs reader cells inside the Pyodide worker.
 
-The worker imports this module once. Every cell executes in one shared namespace, like a notebook;
-a failing cell prints a traceback that starts at the reader's code, not at Pyodide's plumbing.
+The worker imports this module once. The cells of a page execute in one shared namespace, like a
+notebook; the cells of the next page (instant navigation keeps the worker) get a fresh one. A
+failing cell prints a traceback that starts at the reader's code, not at Pyodide's plumbing.
 """
 
 import linecache
@@ -11,6 +12,7 @@ import traceback
 from pyodide.code import eval_code
 
 NAMESPACE: dict = {"__name__": "__main__"}
+_page = 0  # whose namespace NAMESPACE is (the kernel's page counter)
 
 # Pyodide's stdout is not a tty, so Python would hold printed lines in an 8 kB buffer until the cell
 # ends; line buffering hands every line to the worker at once, so progress shows while code runs.
@@ -39,12 +41,15 @@ def _is_chart_spec(value: object) -> bool:
     return isinstance(value, dict) and value.get("kind") in ("line", "bar") and "series" in value
 
 
-def run_cell(source: str, filename: str) -> str:
-    """Execute one cell; return "ok", "error" or "interrupted".
+def run_cell(source: str, filename: str, page: int = 0) -> str:
+    """Execute one cell of page `page`; return "ok", "error" or "interrupted".
 
-    The value of a trailing expression is printed, so `x` on the last line shows x (end the line
-    with `;` to hide it).
+    The first cell of another page starts an empty namespace. The value of a trailing expression
+    is printed, so `x` on the last line shows x (end the line with `;` to hide it).
     """
+    global NAMESPACE, _page  # noqa: PLW0603 - one namespace per page, replaced whole
+    if page != _page:
+        NAMESPACE, _page = {"__name__": "__main__"}, page
     _register_source(filename, source)
     try:
         result = eval_code(source, NAMESPACE, filename=filename)

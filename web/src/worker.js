@@ -1,5 +1,6 @@
 // The Python side of the cells: a module Web Worker that owns one Pyodide interpreter.
-// Protocol (page -> worker): {type: "init", interruptBuffer?}, {type: "run", id, code, filename}.
+// Protocol (page -> worker): {type: "init", interruptBuffer?}, {type: "run", id, code, filename,
+//   namespace} (cells of one page share a namespace; a new value starts an empty one).
 // Protocol (worker -> page): {type: "ready", timings}, {type: "fatal", error},
 //   {type: "out", id, stream, text}, {type: "chart", id, spec}, {type: "done", id, status, truncated}.
 import RUNNER_SOURCE from "./runner.py";
@@ -125,7 +126,7 @@ function run(message) {
   if (interruptBuffer) interruptBuffer[0] = 0;
   let status;
   try {
-    status = runCell(message.code, message.filename);
+    status = runCell(message.code, message.filename, message.namespace ?? 0);
   } catch (err) {
     write("stderr", `${err?.message || err}\n`);
     status = "error";
