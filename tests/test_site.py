@@ -120,7 +120,7 @@ def test_built_pages_declare_their_language_and_chinese_pages_are_chinese(built_
                 assert len(CJK.findall(article(html))) > 20, f"zh/{page}: content is not Chinese"
 
 
-SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(\w+)" target="_self" class="md-select__link">')
+SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(\w+)" target="_self" class="md-select__link"[^>]*>')
 
 
 @pytest.mark.site
