@@ -1,0 +1,1 @@
+../../../chapters_src/10_pretraining.py
