@@ -1,5 +1,6 @@
-"""Cells in a real Chromium on localhost: Run to first output (cold and warm cache), Stop to ready,
-and the compute time of each chapter's cells in Pyodide against CPython.
+"""Cells in a real Chromium on localhost: Run to first output (cold and warm cache, and on a second
+page reached through the site's navigation), Stop to ready, and the compute time of each chapter's
+cells in Pyodide against CPython.
 
 Pages are driven through `window.gradbookCells` (the cells' own objects: their editor, buttons and
 output), so a click here is the click a reader makes. Times are taken inside the page with
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import statistics
 import tempfile
 import time
@@ -21,8 +23,9 @@ from urllib.parse import unquote
 
 from bench import cells, targets
 from bench.measure import Measure, megabytes
+from bench.scratch import REPO
 from bench.server import Served, serve
-from bench.site import chapter_pages, gzipped
+from bench.site import chapter_pages, gzipped, mkdocs_build
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -246,7 +249,13 @@ def startup(profile, base: str, served: Served, url: str, reps: int) -> list[Mea
             note=where,
             extra={"worker_timings_cold": cold_timings, "worker_timings_warm": timings},
         ),
-        Measure("browser.first_output.warm", "Run -> first output, warm cache (reload)", "s", warm),
+        Measure(
+            "browser.first_output.warm",
+            "Run -> first output, warm cache (reload)",
+            "s",
+            warm,
+            targets.FIRST_OUTPUT_WARM_S,
+        ),
         Measure(
             "browser.stop_to_ready",
             "Stop on `while True: pass` -> a new Run prints",
@@ -267,6 +276,106 @@ def startup(profile, base: str, served: Served, url: str, reps: int) -> list[Mea
             note="network, excl. Pyodide",
         ),
         Measure("browser.bytes.warm", "downloaded again on reload (warm)", "MB", warm_bytes),
+    ]
+
+
+# In the page: Python is ready (the cells' kernel); mark the window and the kernel, so the next page
+# can tell whether it kept them (instant navigation) or was loaded afresh.
+JS_MARK = """
+() => {
+  window.__benchMark = true;
+  window.gradbookCells.kernel.__benchMark = true;
+  for (const cell of window.gradbookCells.cells) cell.root.dataset.benchOld = "1";
+}
+"""
+# The cells of the page now shown: not the marked ones (with instant navigation the URL changes at
+# the click, before the new page is in).
+JS_NEW_CELLS = """
+() => window.gradbookCells && window.gradbookCells.cells.length > 0 &&
+      window.gradbookCells.cells[0].root.isConnected &&
+      !window.gradbookCells.cells[0].root.dataset.benchOld
+"""
+JS_KEPT = """
+() => ({window: window.__benchMark === true,
+        kernel: window.gradbookCells.kernel.__benchMark === true,
+        state: window.gradbookCells.kernel.state})
+"""
+
+
+@contextmanager
+def _env(**values: str) -> Iterator[None]:
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def build_for(base: str, out: Path, repo: Path = REPO) -> None:
+    """Build the site for the address it will be served on (GRADBOOK_SITE_URL, as a deployer
+    sets it): Material's instant navigation matches links against the sitemap, port included."""
+    with _env(GRADBOOK_SITE_URL=base, GRADBOOK_SITE_URL_ZH=base + "zh/"):
+        mkdocs_build(out, repo)
+
+
+def next_page(profile, reps: int, repo: Path = REPO) -> list[Measure]:
+    """First Run on a second chapter page reached by clicking the site's navigation, in the same
+    visit: first Run on chapter A (Python ready), click chapter B in the nav, Run. Built and served
+    for one port, so instant navigation can keep the page's JavaScript (and its worker)."""
+    runs, sent, kept = [], [], []
+    with tempfile.TemporaryDirectory(prefix="gradbook-bench-nav-") as tmp:
+        out = Path(tmp)
+        with serve(out) as (base, served):
+            build_for(base, out, repo)
+            pages = list(pages_with_cells(out).values())
+            if len(pages) < 2:
+                raise RuntimeError("next_page needs two chapter pages with cells")
+            first, second = pages[0], pages[1]
+            for _ in range(reps):
+                with profile() as context:
+                    page = context.pages[0] if context.pages else context.new_page()
+                    open_cells(page, base + first)
+                    page.evaluate(
+                        JS_RUN_TO_OUTPUT, [0, FIRST_OUTPUT_CODE, "first output", TIMEOUT_MS]
+                    )
+                    page.evaluate(JS_MARK)
+                    mark = served.mark()
+                    page.locator(
+                        f'.md-nav a.md-nav__link[href$="{second}"] >> visible=true'
+                    ).first.click()
+                    page.wait_for_url(base + second)
+                    page.wait_for_function(JS_NEW_CELLS)
+                    kept.append(page.evaluate(JS_KEPT))
+                    ms = page.evaluate(
+                        JS_RUN_TO_OUTPUT, [0, FIRST_OUTPUT_CODE, "first output", TIMEOUT_MS]
+                    )
+                    runs.append(ms / 1000)
+                    sent.append(served.since(mark))
+    reused = all(k["kernel"] for k in kept)
+    how = "instant navigation, Python reused" if reused else "full page load, Python restarted"
+    pyo = [megabytes(_split_bytes(s)[0]) for s in sent]
+    return [
+        Measure(
+            "browser.first_output.next_page",
+            "Run -> first output on a second page reached by the nav",
+            "s",
+            runs,
+            targets.FIRST_OUTPUT_NEXT_PAGE_S,
+            note=f"{first.strip('/')} -> {second.strip('/')}, {how}",
+            extra={"kept": kept, "pyodide_mb_after_nav": pyo},
+        ),
+        Measure(
+            "browser.bytes.next_page",
+            "  downloaded by that navigation and Run",
+            "MB",
+            [megabytes(sum(_split_bytes(s))) for s in sent],
+            note=f"Pyodide {max(pyo):.2f} MB of it",
+        ),
     ]
 
 
@@ -420,9 +529,10 @@ def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measu
     with serve(site_dir) as (base, served), browsers() as profile:
         weights = page_weights(profile, base, served, site_dir)
         start = startup(profile, base, served, pages[first_slug], reps)
+        nav = next_page(profile, reps)
         with serve(site_dir, isolated=True) as (isolated_base, _):
             isolated = stop_when_isolated(profile, isolated_base, pages[first_slug], reps)
         ratios = [
             m for slug, url in pages.items() for m in compute_ratio(profile, base, url, slug, reps)
         ]
-    return start[:3] + isolated + start[3:] + weights + ratios
+    return start[:2] + nav[:1] + start[2:3] + isolated + start[3:] + nav[1:] + weights + ratios

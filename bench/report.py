@@ -135,6 +135,8 @@ ZH_LABELS = {
     "browser.page.": "页面 {rest} 加载的内容（不含 Pyodide）",
     "browser.first_output.cold": "点击运行到第一行输出，冷缓存",
     "browser.first_output.warm": "点击运行到第一行输出，热缓存（刷新）",
+    "browser.first_output.next_page": "经站内导航到达的第二个章节页上首次运行到输出",
+    "browser.bytes.next_page": "导航到第二页并首次运行时的下载量",
     "browser.stop_to_ready": "停止 `while True: pass` 到再次运行有输出",
     "browser.stop_to_ready.isolated": "  同上，带 COOP/COEP 头（中断，不重启）",
     "browser.bytes.pyodide": "第一次运行下载的 Pyodide",
