@@ -42,6 +42,25 @@ def test_symmetry_and_backprop_variance(quick_results) -> None:
     assert standard[0] < 0.05 < xavier[0]
 
 
+def test_initialization_reports_every_seed_and_the_variance_prediction(quick_results) -> None:
+    r = quick_results["03_initialization"]
+    n = len(r["seeds"])
+    assert n >= 5
+    assert all(len(v) == n for v in r["act_std_ratio_by_seed"].values())
+    assert all(len(v) == n for v in r["final_train_loss_by_seed"].values())
+    assert len(r["train_loss_curve_by_seed"]["kaiming"][0]) == n
+    # the backward variance argument with the measured tanh' predicts the measured profile
+    for scheme in ("standard", "xavier"):
+        for got, want in zip(r["backprop_grad_var_rel"][scheme],
+                             r["backprop_grad_var_predicted"][scheme], strict=True):  # fmt: skip
+            assert 0.67 < got / want < 1.5
+    # tanh near its linear middle keeps Xavier flat; a unit-variance Gaussian halves E[tanh'^2]
+    assert r["backprop_grad_var_rel_small_input"]["xavier"][0] > 0.8
+    assert abs(r["tanh_deriv_sq_gaussian_unit_var"] - 0.4644) < 1e-3
+    # constant init trained one net at a time keeps every unit equal, exactly
+    assert r["distinct_hidden_units_by_seed"]["constant"] == [1.0] * n
+
+
 def test_batchnorm_keeps_the_median_and_eval_mode_matters(quick_results) -> None:
     r = quick_results["04_batchnorm"]
     assert abs(r["median_drift"]["bn"]) < 0.1 < abs(r["median_drift"]["plain"])
