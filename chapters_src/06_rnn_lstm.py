@@ -365,11 +365,11 @@ def draw_spectrum(fig, tr):
                 linewidth=1.2, label=label)  # fmt: skip
     ax.scatter(eig.real, eig.imag, s=12, color=color("", 0), label=tr("eigenvalues", "特征值"),
                zorder=3)  # fmt: skip
-    ax.set_aspect("equal")
+    ax.set_aspect("equal", adjustable="datalim")
     ax.set_xlabel(tr("real part", "实部"))
     ax.set_ylabel(tr("imaginary part", "虚部"))
     ax.set_title(tr("Eigenvalues of one random 50 × 50 W", "一个 50 × 50 随机矩阵 W 的特征值"))
-    ax.legend(fontsize=9, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.legend(fontsize=9, loc="outside right center")
 
 
 def draw_adding(fig, tr):
