@@ -1,0 +1,1 @@
+../../../chapters_src/09_distribution_shift.py
