@@ -120,7 +120,9 @@ def test_built_pages_declare_their_language_and_chinese_pages_are_chinese(built_
                 assert len(CJK.findall(article(html))) > 20, f"zh/{page}: content is not Chinese"
 
 
-SWITCH = re.compile(r'<a href="([^"]*)" hreflang="(\w+)" target="_self" class="md-select__link"[^>]*>')
+SWITCH = re.compile(
+    r'<a href="([^"]*)" hreflang="(\w+)" target="_self" class="md-select__link"[^>]*>'
+)
 
 
 @pytest.mark.site
@@ -506,7 +508,8 @@ def test_downloads_run_outside_the_repository_with_their_config_and_settings() -
 def test_downloads_say_how_long_a_chapter_runs() -> None:
     from gradbook.pages import notebook_cells
 
-    assert notebook_cells.about(12.3, "en") == "about 15 s"
+    assert notebook_cells.about(12.3, "en") == "about 10 s"
+    assert notebook_cells.about(13, "zh") == "约 15 秒"
     assert notebook_cells.about(71, "en") == "about 1 minute"
     assert notebook_cells.about(100, "zh") == "约 2 分钟"
     times = notebook_cells.run_times()
@@ -514,3 +517,30 @@ def test_downloads_say_how_long_a_chapter_runs() -> None:
         "run tests/test_notebooks.py --measure"
     )
     assert all(0 < t["quick"] < t["full"] for t in times.values()), times
+
+
+def glossary_terms_zh() -> list[str]:
+    """The Chinese terms of the glossary's first column (alternatives split, notes dropped)."""
+    terms = []
+    for line in (DOCS / "zh" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("| ") or line.startswith(("| ---", "| 术语")):
+            continue
+        first = re.sub(r"（[^）]*）", "", line.split("|")[1])
+        terms += [
+            t.strip()
+            for t in re.split(r"[、/／]", first)
+            if re.fullmatch(r"\s*[\u4e00-\u9fff]{2,}\s*", t)
+        ]
+    return terms
+
+
+def test_chinese_search_keeps_every_glossary_term_one_word() -> None:
+    """The search segments Chinese with jieba and the user dictionary mkdocs.zh.yml names."""
+    import jieba
+
+    jieba.setLogLevel(30)
+    jieba.load_userdict(str(REPO / "gradbook" / "pages" / "jieba_terms.txt"))
+    terms = glossary_terms_zh()
+    assert len(terms) > 30
+    split = {t: jieba.lcut(t) for t in terms if jieba.lcut(t) != [t]}
+    assert not split, f"add to gradbook/pages/jieba_terms.txt: {split}"
