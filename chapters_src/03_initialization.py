@@ -23,7 +23,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gradbook import data, probes
+from gradbook import data
 from gradbook.chapter import Chapter
 from gradbook.nets import MLP
 from gradbook.plot import PALETTE, color
@@ -72,11 +72,15 @@ def preact_stds(scheme: str, sc: dict, seed: int) -> list[float]:
         sc["width"], sc["width"], sc["depth"], sc["width"],
         activation="relu", init=scheme, bias=False, init_kwargs=init_kwargs(scheme, sc),
     )  # fmt: skip
-    x = data.gaussian_batch(sc["batch"], sc["width"], seed=seed + 1)  # its own stream of inputs
-    with torch.no_grad(), probes.activations(net) as acts:
-        net(x)
-    pre = acts.pre  # summarises every layer once
-    return [pre[name].std for name in net.hidden_names]
+    h = data.gaussian_batch(sc["batch"], sc["width"], seed=seed + 1)  # its own stream of inputs
+    stds = []
+    with torch.no_grad():
+        for name in net.hidden_names:  # the std over every entry, as probes.ActStats.std
+            layer = net.layers[name]
+            z = layer.linear(h)
+            stds.append(float(z.double().std()))
+            h = layer.act(z)
+    return stds
 
 
 sig = cfg["signal"]

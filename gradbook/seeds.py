@@ -160,7 +160,7 @@ def fit_seeds(
         raise ValueError("one learning rate per member needs len(lr) == len(seeds) and SGD")
     if optimizer not in ("sgd", "adam"):
         raise ValueError(f"unknown optimizer {optimizer!r}; known: sgd, adam")
-    adam = torch.optim.Adam(params, lr=float(lr)) if optimizer == "adam" else None
+    adam = torch.optim.Adam(params, lr=float(lr), foreach=True) if optimizer == "adam" else None
     lr_view = (
         torch.tensor([float(r) for r in lr], dtype=params[0].dtype)[:, None, None]
         if per_member else None
