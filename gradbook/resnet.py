@@ -1,10 +1,11 @@
 """A small ResNet-18-style convolutional network, written to be read.
 
-The layout follows He et al. (2016), "Deep Residual Learning for Image Recognition", in the variant
-they use for small (CIFAR-sized) images: a 3x3 stem instead of the 7x7 convolution and max-pool, then
-four stages of two *basic blocks* each, global average pooling and one linear layer. Counting the
-stem, the 16 convolutions inside the blocks and the classifier gives the 18 weight layers of the
-name. `width` sets the channels of the first stage (64 in the paper); each later stage doubles them,
+The layout is He et al.'s (2016) ImageNet ResNet-18 ("Deep Residual Learning for Image
+Recognition", table 1) in the adaptation commonly used for small images: a 3x3 stem instead of the
+7x7 convolution and max-pool, then four stages of two *basic blocks* each, global average pooling
+and one linear layer. (He et al.'s own CIFAR nets are a different family: three stages of 2n basic
+blocks with 16, 32 and 64 filters, 6n + 2 layers, ResNet-20 to ResNet-110.) Counting the stem, the
+16 convolutions inside the blocks and the classifier gives the 18 weight layers of the name. `width` sets the channels of the first stage (64 in the paper); each later stage doubles them,
 so `width=8` runs on a CPU in milliseconds on 8x8 digits.
 
 Every block computes ``relu(F(x) + shortcut(x))``. The shortcut is the identity when input and output

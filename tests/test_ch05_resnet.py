@@ -80,3 +80,21 @@ def test_cells_show_the_shortcut_at_work() -> None:
     assert g["plain"][0] / g["plain"][-1] > 3 * g["residual"][0] / g["residual"][-1]
     loss = {s["name"]: s["values"][-1] for s in training["series"]}
     assert loss["residual"] < loss["plain"]
+
+
+@pytest.mark.slow
+def test_headline_numbers_are_over_seeds(quick: dict) -> None:
+    n = len(quick["seeds"])
+    assert n >= 5
+    by_seed = quick["train_loss_by_seed"]
+    assert all(len(v) == n for v in by_seed.values())
+    assert quick["train_loss"]["plain_deep"] == pytest.approx(sum(by_seed["plain_deep"]) / n)
+    assert all(len(v) == n for v in quick["grad_autocorr_by_seed"]["plain"].values())
+    assert set(quick["lesion_test_acc"]) == {"res_deep", "res_shallow", "plain_shallow"}
+    assert len(quick["lesion_test_acc"]["res_shallow"]) == 3  # the shallow residual net's blocks
+
+
+@pytest.mark.slow
+def test_two_layer_blocks_shatter_faster_than_one_layer_blocks(quick: dict) -> None:
+    deepest = str(quick["config"]["shattered"]["depths"][-1])
+    assert quick["grad_autocorr_2layer"][deepest] < quick["grad_autocorr"]["resnet"][deepest]
