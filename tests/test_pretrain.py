@@ -60,3 +60,19 @@ def test_explained_share_is_near_zero_for_a_bias_only_decoder_job() -> None:
     x = 5 + 1e-4 * _inputs()
     history = pretrain(stack, x, seeds=[0], steps=50, lr=0.01, standardize=False, batch_size=32)
     assert float(history.explained()[0][0]) < 0.5
+
+
+def test_the_pages_first_cell_shows_the_collapse_and_its_remedy() -> None:
+    """Chapter 10's first cell (the reader's knob `target`): with the raw target the top layer's
+    spread collapses as at init; with the standardised target it stays near the first layer's."""
+    from bench.cells import DOCS, page_cells, run_cells
+
+    (cell, *_) = page_cells(DOCS / "en" / "chapters" / "10_pretraining.md")
+    ratios = {}
+    for target in ("standardized", "raw"):
+        source = cell.replace('target = "standardized"', f'target = "{target}"', 1)
+        (spec,) = run_cells([source]).charts
+        pretrained = spec["series"][1]["values"]
+        ratios[target] = pretrained[-1] / pretrained[0]
+    assert ratios["standardized"] > 0.3
+    assert ratios["raw"] < 0.1

@@ -83,3 +83,18 @@ def test_sampling_with_a_prior_keeps_the_classes_images() -> None:
     assert int((drawn == 0).sum()) == 0
     assert abs(float((drawn == 2).double().mean()) - 0.75) < 0.03
     assert set(idx.tolist()) <= {2, 3, 4, 5}
+
+
+def test_the_pages_cells_show_both_corrections() -> None:
+    """Chapter 09's cells: importance weights beat the source-only line on the shifted target, and
+    the confusion-matrix estimate of the prior beats assuming it unchanged."""
+    from bench.cells import DOCS, page_cells, run_cells
+
+    first, second = page_cells(DOCS / "en" / "chapters" / "09_distribution_shift.md")
+    (bars,) = run_cells([first]).charts
+    source_only, reweighted = bars["series"][0]["values"]
+    assert reweighted > source_only + 0.15
+    (prior,) = run_cells([second]).charts
+    q, q_hat, p = (s["values"] for s in prior["series"])
+    l1 = lambda a, b: sum(abs(x - y) for x, y in zip(a, b, strict=True))  # noqa: E731
+    assert l1(q_hat, q) < 0.5 * l1(p, q)
