@@ -169,7 +169,9 @@ def draw_percentiles(fig, tr):
         ax.set_title(titles[name])
         ax.set_xlabel(tr("SGD step", "SGD 步数"))
     axes[0].set_ylabel(tr("input to a sigmoid (15/50/85 %)", "sigmoid 的输入（15/50/85 分位）"))
-    fig.legend(*axes[0].get_legend_handles_labels(), ncols=2, loc="outside lower center", fontsize=9)
+    fig.legend(
+        *axes[0].get_legend_handles_labels(), ncols=2, loc="outside lower center", fontsize=9
+    )
     fig.suptitle(tr(f"{len(seeds)} seeds: mean, band from lowest to highest seed",
                     f"{len(seeds)} 个种子：均值，阴影为最低到最高的种子"), fontsize=10)  # fmt: skip
 
