@@ -22,6 +22,8 @@
 # trained together as one batched model.
 
 # %%
+import math
+
 import torch
 
 from gradbook import data
@@ -233,6 +235,9 @@ def draw_loss(fig, tr):
     ax = fig.add_subplot()
     for key in main:
         band(ax, steps_logged, seed_rows(curves[key]), COLORS[key], tr(*NAMES[key]))
+        if key == "pretrained_sigmoid_naive":  # on top of the random net's curve: dash it
+            ax.lines[-1].set_linestyle((0, (4, 3)))
+    ax.axhline(math.log(10), color="#888888", linestyle=":", linewidth=1)
     ax.set_yscale("log")
     ax.set_xlabel(tr("fine-tuning step", "微调步数"))
     ax.set_ylabel(tr("training loss", "训练损失"))
