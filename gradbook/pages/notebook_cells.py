@@ -4,8 +4,9 @@ A reader who downloads `03_initialization.ipynb` has neither the repository nor 
 download opens with a markdown cell (what the chapter needs, how to install it, how long it runs,
 where it writes), then a settings cell (`QUICK`, `LANG`, `OUT`), then the chapter's config as a
 string handed to `gradbook.notebook.prepare`. The texts follow the language of the site the
-notebook was downloaded from. Run times come from `notebook_times.json`, measured by
-`tests/test_notebooks.py` (`python -m tests.test_notebooks --measure`), never typed by hand.
+notebook was downloaded from. Run times come from `notebook_times.json`, measured (CPU time of a
+one-thread run, about a laptop's wall time) by `.venv/bin/python tests/test_notebooks.py --measure`,
+never typed by hand.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ INTRO = {
 > **Run this chapter yourself.** This notebook is chapter {number} of *gradbook*, the module
 > `{slug}.py` that computes the chapter's numbers and figures.
 
-**What it needs.** Python 3.11 or newer and the `gradbook` package, which brings PyTorch ({torch};
+**What it needs.** Python 3.11 or newer and the `gradbook` package, which brings PyTorch (`{torch}`;
 the CPU build is enough, no GPU), NumPy, scikit-learn and Matplotlib.
 
 **How to install.** Download `{wheel}` from the book (the button beside this notebook on its source
@@ -34,8 +35,8 @@ page), then
   `jupyter lab`, or in VS Code with that venv's Python as the kernel;
 - *in Colab*: {colab}
 
-**How long.** {Duration} on a laptop CPU (one thread); {quick_duration} with `QUICK = True` in the
-next cell, which runs the same code with fewer steps.
+**How long.** {Duration} on a laptop CPU (one thread, the kernel's start and imports included);
+{quick_duration} with `QUICK = True` in the next cell, which runs the same code with fewer steps.
 
 **What you get.** Each figure appears below the cell that draws it, in the language `LANG` names,
 and the measured numbers are printed when the chapter finishes. The files, every figure in English
@@ -46,17 +47,17 @@ changes the folder, and the cell that calls `prepare` prints where it is.
 > **自己运行这一章**：这个 Notebook 就是 *gradbook* 第 {number} 章的模块 `{slug}.py`，
 > 本章的数字和图表都由它计算得出。
 
-**需要什么**：Python 3.11 或更高版本，以及 `gradbook` 包；安装它时会一并装上 PyTorch（{torch}，
+**需要什么**：Python 3.11 或更高版本，以及 `gradbook` 包；安装它时会一并装上 PyTorch（`{torch}`，
 CPU 版即可，不需要 GPU）、NumPy、scikit-learn 和 Matplotlib。
 
-**如何安装**：先从本书下载 `{wheel}`（源代码页上这个 Notebook 的下载按钮旁边），然后：
+**如何安装**：先从本书下载 `{wheel}`（在本章的源代码页上，就在这个 Notebook 的下载按钮旁边），然后：
 
 - *在虚拟环境（venv）中*：运行 `python -m venv .venv`，激活它（`source .venv/bin/activate`；
   Windows 上是 `.venv\\Scripts\\activate`），再运行 `pip install {wheel} jupyter`，
   然后用 `jupyter lab` 打开这个 Notebook，或者在 VS Code 中打开，内核选这个虚拟环境里的 Python；
 - *在 Colab 中*：{colab}
 
-**要跑多久**：在笔记本电脑的 CPU 上（单线程）{duration}；把下一个代码单元里的 `QUICK = False`
+**要跑多久**：在笔记本电脑的 CPU 上（单线程，含内核启动和导入模块的时间）{duration}；把下一个代码单元里的 `QUICK = False`
 改成 `QUICK = True`，同样的代码只跑更少的步数，{quick_duration}。
 
 **会得到什么**：每张图都显示在绘制它的代码单元下方，语言由 `LANG` 决定；本章结束时会打印测得的数字。
@@ -124,11 +125,11 @@ def run_times() -> dict[str, dict[str, float]]:
 
 
 def about(seconds: float | None, lang: str) -> str:
-    """A run time as a reader plans with it: "about 15 s", "about 2 minutes" (rounded up)."""
+    """A run time as a reader plans with it: "about 15 s" (to 5 s), "about 2 minutes"."""
     if seconds is None:
         return {"en": "not measured yet", "zh": "时长尚未测量"}[lang]
     if seconds < 55:
-        n = max(5, math.ceil(seconds / 5) * 5)
+        n = max(5, 5 * round(seconds / 5))
         return {"en": f"about {n} s", "zh": f"约 {n} 秒"}[lang]
     minutes = max(1, math.ceil(seconds / 60 - 0.25))  # 70 s -> 1, 80 s -> 2
     unit = "minute" if minutes == 1 else "minutes"
