@@ -136,6 +136,7 @@ def test_prepare_puts_the_config_beside_the_outputs_and_says_where(
     from gradbook import notebook
     from gradbook.chapter import Chapter
 
+    monkeypatch.setattr(notebook.atexit, "register", lambda *a, **k: None)  # a script's report
     run = notebook.prepare(
         "02_demo", TOML, quick=True, out=tmp_path / "mine", argv=["-f", "k.json"]
     )
