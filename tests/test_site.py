@@ -546,3 +546,30 @@ def test_chinese_search_keeps_every_glossary_term_one_word() -> None:
     assert len(terms) > 30
     split = {t: jieba.lcut(t) for t in terms if jieba.lcut(t) != [t]}
     assert not split, f"add to gradbook/pages/jieba_terms.txt: {split}"
+
+
+def prose_of(path: Path) -> str:
+    """A page's prose: code blocks, inline code and math removed."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"^(```|~~~).*?^\1", "", text, flags=re.S | re.M)
+    text = re.sub(r"\$\$.*?\$\$|\$[^$\n]*\$", "", text, flags=re.S)
+    return re.sub(r"`[^`\n]*`", "", text)
+
+
+ITALIC_CHINESE = re.compile(
+    r"(?<![*\w\\])\*(?![*\s])[^*\n]*[\u4e00-\u9fff][^*\n]*?(?<![\s*])\*(?![*\w])"
+)
+PADDED_CHAPTER = re.compile(r"第 0\d 章|\b[Cc]hapters? 0\d(?![\d_])")
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_one_editorial_style(lang: str) -> None:
+    """Chinese is emphasised in bold, never italic; chapters are 「第 3 章」 and "chapter 3"."""
+    problems = []
+    for path in sorted((DOCS / lang).rglob("*.md")):
+        text = prose_of(path)
+        problems += [
+            f"{path.relative_to(DOCS)}: italic Chinese {m}" for m in ITALIC_CHINESE.findall(text)
+        ]
+        problems += [f"{path.relative_to(DOCS)}: {m}" for m in PADDED_CHAPTER.findall(text)]
+    assert not problems, "\n".join(problems)
