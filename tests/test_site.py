@@ -372,7 +372,7 @@ def test_numbers_inserts_values_with_format_specs(results: Callable[[str], dict]
     )
     out = numbers.render_numbers(md, src_uri="chapters/02_activations.md", results=results)
     assert out == (
-        "ReLU reaches 96.1% after 1,500 steps; loss ends at 0.25, started at 2.3; 0.2^30: 1.1e-21."
+        "ReLU reaches 96.1% after 1,500 steps; loss ends at 0.25, started at 2.3; 0.2^30: 1.1e\u221221."
     )
 
 
@@ -382,6 +382,9 @@ def test_numbers_in_scientific_notation_as_a_reader_writes_them() -> None:
     assert numbers.format_value(0.27, ".2sci") == "2.7 × 10⁻¹"
     assert numbers.format_value(3.14159, ".3sci") == "3.14"
     assert numbers.format_value(0.5, ".1%") == "50.0%"
+    assert numbers.format_value(-1.47, ".2f") == "\u22121.47"
+    assert numbers.format_value(-3.7e-6, ".2sci") == "\u22123.7 × 10⁻⁶"
+    assert numbers.format_value("ReLU-6", "") == "ReLU-6"
 
 
 def test_numbers_leaves_code_alone(results: Callable[[str], dict]) -> None:
@@ -573,3 +576,66 @@ def test_one_editorial_style(lang: str) -> None:
         ]
         problems += [f"{path.relative_to(DOCS)}: {m}" for m in PADDED_CHAPTER.findall(text)]
     assert not problems, "\n".join(problems)
+
+
+def page_outline(path: Path) -> dict[str, object]:
+    """What must match between a page and its twin: sections, figures, numbers, cells."""
+    text = path.read_text(encoding="utf-8")
+    prose = re.sub(r"^(```|~~~)(?!pycell).*?^\1", "", text, flags=re.S | re.M)
+    return {
+        "sections": len(re.findall(r"^#{1,6} ", prose, re.M)),
+        "figures": sorted(re.findall(r"\(fig:([\w./-]+)", text)),
+        "numbers": sorted(
+            {m.split("|")[0].strip() for m in re.findall(r"\{\{\s*([^}]+?)\s*\}\}", text)}
+        ),
+        "cells": len(re.findall(r"^```pycell", text, re.M)),
+    }
+
+
+def test_every_chinese_page_matches_its_english_twin() -> None:
+    problems = []
+    for page, by_lang in doc_pages().items():
+        en, zh = page_outline(by_lang["en"]), page_outline(by_lang["zh"])
+        problems += [f"{page}: {key} differ" for key in en if en[key] != zh[key]]
+    assert not problems, "\n".join(problems)
+
+
+def test_no_page_holds_a_control_character() -> None:
+    bad = [
+        f"{path.relative_to(DOCS)}: {hex(ord(c))}"
+        for path in sorted(DOCS.rglob("*.md"))
+        for c in set(path.read_text(encoding="utf-8"))
+        if ord(c) < 32 and c not in "\n\t"
+    ]
+    assert not bad, bad
+
+
+def chinese_figure_labels() -> list[tuple[str, int, str]]:
+    """The Chinese half of every `tr(english, chinese)` in the chapter modules."""
+    import ast
+
+    labels = []
+    for module in chapter_modules():
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "tr"
+                and len(node.args) > 1
+            ):
+                arg = node.args[1]
+                parts = [arg] if isinstance(arg, ast.Constant) else getattr(arg, "values", [])
+                text = "".join(
+                    p.value
+                    for p in parts
+                    if isinstance(p, ast.Constant) and isinstance(p.value, str)
+                )
+                labels.append((module.name, node.lineno, text))
+    return labels
+
+
+def test_chinese_figure_labels_use_chinese_punctuation() -> None:
+    labels = chinese_figure_labels()
+    assert len(labels) > 50
+    ascii_comma = re.compile(r"[\u4e00-\u9fff]\s*,|,\s*[\u4e00-\u9fff]")
+    bad = [f"{name}:{line}: {text!r}" for name, line, text in labels if ascii_comma.search(text)]
+    assert not bad, "use ，or 、 in Chinese labels:\n" + "\n".join(bad)

@@ -5,8 +5,8 @@ measured it, so the text can never drift from the experiment. The path walks the
 ``gradbook.results.get_path``: parts are separated by ``/``, dictionary keys are taken as written,
 integers index lists (``-1`` is the last item). After ``|`` comes a Python format spec (``.1%``,
 ``.2e``, ``,d``) or the book's ``.Nsci``: N significant digits times a power of ten, written as a
-reader writes it (``6.2 × 10⁻⁶``; plain digits when the exponent is 0). Code blocks and inline
-code are left untouched.
+reader writes it (``6.2 × 10⁻⁶``; plain digits when the exponent is 0). Negative numbers get a
+true minus sign (−1.47). Code blocks and inline code are left untouched.
 """
 
 from __future__ import annotations
@@ -23,16 +23,20 @@ NUMBER = re.compile(r"\{\{\s*(?P<slug>[\w-]+):(?P<path>[^|}]+?)\s*(?:\|\s*(?P<fm
 
 SCI = re.compile(r"\.(?P<digits>\d+)sci")
 SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+MINUS = "\u2212"  # the minus sign typography uses, not the hyphen
 
 
 def format_value(value: Any, fmt: str) -> str:
-    """``format(value, fmt)``, plus ``.Nsci`` for ``6.2 × 10⁻⁶``."""
+    """``format(value, fmt)``, plus ``.Nsci`` for ``6.2 × 10⁻⁶``; numbers get a true minus (−)."""
     m = SCI.fullmatch(fmt)
     if m is None:
-        return format(value, fmt)
-    mantissa, exponent = f"{float(value):.{max(int(m['digits']) - 1, 0)}e}".split("e")
-    power = int(exponent)
-    return mantissa if power == 0 else f"{mantissa} × 10{str(power).translate(SUPERSCRIPT)}"
+        text = format(value, fmt)
+    else:
+        mantissa, exponent = f"{float(value):.{max(int(m['digits']) - 1, 0)}e}".split("e")
+        power = int(exponent)
+        text = mantissa if power == 0 else f"{mantissa} × 10{str(power).translate(SUPERSCRIPT)}"
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    return text.replace("-", MINUS) if is_number else text
 
 
 class BadNumber(LookupError):
