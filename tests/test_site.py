@@ -563,11 +563,15 @@ ITALIC_CHINESE = re.compile(
     r"(?<![*\w\\])\*(?![*\s])[^*\n]*[\u4e00-\u9fff][^*\n]*?(?<![\s*])\*(?![*\w])"
 )
 PADDED_CHAPTER = re.compile(r"第 0\d 章|\b[Cc]hapters? 0\d(?![\d_])")
+# 单元 alone is ambiguous: cells are 代码单元, a layer's units are 神经元; these compounds are terms.
+BARE_UNIT = re.compile(
+    r"(?<!代码)(?<!记忆)(?<!整流)(?<!线性)(?<!循环)(?<!隐藏)(?<!门控)单元(?!测试)"
+)
 
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_one_editorial_style(lang: str) -> None:
-    """Chinese is emphasised in bold, never italic; chapters are 「第 3 章」 and "chapter 3"."""
+    """Chinese in bold, never italic; 「第 3 章」 and "chapter 3"; 代码单元 or 神经元, not bare 单元."""
     problems = []
     for path in sorted((DOCS / lang).rglob("*.md")):
         text = prose_of(path)
@@ -575,6 +579,8 @@ def test_one_editorial_style(lang: str) -> None:
             f"{path.relative_to(DOCS)}: italic Chinese {m}" for m in ITALIC_CHINESE.findall(text)
         ]
         problems += [f"{path.relative_to(DOCS)}: {m}" for m in PADDED_CHAPTER.findall(text)]
+        if lang == "zh":
+            problems += [f"{path.relative_to(DOCS)}: bare 单元" for _ in BARE_UNIT.findall(text)]
     assert not problems, "\n".join(problems)
 
 
