@@ -80,6 +80,15 @@ def test_sigmoid_and_exp_survive_extreme_inputs() -> None:
     assert Tensor([[0.0, -1.0]]).log().data[0][0] == -math.inf
 
 
+def test_log_backward_at_zero_is_inf_as_in_torch() -> None:
+    """log's local gradient 1/x at x = 0 is inf in torch; lite must not raise ZeroDivisionError."""
+    x = Tensor([[0.0, 2.0]], requires_grad=True)
+    x.log().sum().backward()
+    tx = torch.tensor([[0.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    tx.log().sum().backward()
+    assert x.grad == tx.grad.tolist() == [[math.inf, 0.5]]
+
+
 @pytest.mark.parametrize("op", ["exp", "log"])
 def test_exp_log_match_torch(op: str, rng: Rng) -> None:
     rows = rng.uniform_rows(4, 6, 0.1, 3.0)

@@ -296,7 +296,7 @@ class Tensor:
         return self._unary(
             [[_log(v) for v in row] for row in x],
             "log",
-            lambda: [[1.0 / v for v in row] for row in x],
+            lambda: [[_div(1.0, v) for v in row] for row in x],  # 1/0 = inf, as torch
         )
 
     def __neg__(self) -> Tensor:
