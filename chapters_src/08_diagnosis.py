@@ -62,7 +62,7 @@ def relu_net() -> MLP:
 def train_stacked(model, member_seeds, ys, lrs, steps):
     """Plain SGD on every member at once: per-step minibatch loss and weight-gradient norm."""
     params = [*model.weights, *model.biases]
-    orders = [seeds._batches(len(x_train), cfg["batch_size"], s) for s in member_seeds]
+    orders = [seeds.batch_order(len(x_train), cfg["batch_size"], s) for s in member_seeds]
     lr = torch.tensor(lrs, dtype=torch.float32)[:, None, None]
     losses, norms = [], []
     for _ in range(steps):
@@ -167,7 +167,7 @@ ch.results["diverged_by_lr"]
 # %%
 def run(net, x, y, lr, steps, seed, loss_fn=F.cross_entropy):
     opt = torch.optim.SGD(net.parameters(), lr=lr)
-    batches = seeds._batches(len(x), cfg["batch_size"], seed)
+    batches = seeds.batch_order(len(x), cfg["batch_size"], seed)
     losses = []
     with diagnose.watch(net, opt) as mon:
         try:
@@ -242,7 +242,7 @@ for source, kw in sources.items():
 
 def expected_input_step(seed):
     """The first minibatch of `fit(..., seed=seed)` that contains a corrupted row."""
-    batches = seeds._batches(len(x_train), cfg["batch_size"], seed)
+    batches = seeds.batch_order(len(x_train), cfg["batch_size"], seed)
     for step in range(1, cfg["bad_input_steps"] + 1):
         if any(r in next(batches) for r in cfg["bad_input_rows"]):
             return step

@@ -107,8 +107,12 @@ def seed_accuracy(model: StackedMLP, x: torch.Tensor, y: torch.Tensor) -> list[f
     return hits.tolist()
 
 
-def _batches(n: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
-    """The minibatch order of `gradbook.train.fit(..., seed=seed)`: a fresh permutation per epoch."""
+def batch_order(n: int, batch_size: int, seed: int) -> Iterator[torch.Tensor]:
+    """The minibatch order of `gradbook.train.fit(..., seed=seed)`: a fresh permutation per epoch.
+
+    Public so that experiments that step their own stacked models (gradbook.stacked, chapter 08)
+    see exactly the batches a single-seed `fit` would.
+    """
     generator = torch.Generator().manual_seed(seed)
     while True:
         perm = torch.randperm(n, generator=generator)
@@ -166,7 +170,7 @@ def fit_seeds(
         if per_member else None
     )  # fmt: skip
     batch_size = min(batch_size, len(x))
-    orders = [_batches(len(x), batch_size, seed) for seed in seeds]
+    orders = [batch_order(len(x), batch_size, seed) for seed in seeds]
     history = SeedHistory()
     grad_norms: list[torch.Tensor] = []
 

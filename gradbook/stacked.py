@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gradbook.nets import MLP
-from gradbook.seeds import SeedHistory, _batches, seed_loss
+from gradbook.seeds import SeedHistory, batch_order, seed_loss
 
 #: forward(..., stats=...): "running" (evaluation), "batch" (training statistics, running ones left
 #: alone), None (follow the module's mode; in training mode the running statistics are updated).
@@ -226,7 +226,7 @@ def fit_stacked(
     lr_view = torch.tensor(rates, dtype=dtype)[:, None, None]
     params = list(model.parameters())
     batch_size = min(batch_size, len(x))
-    orders = [_batches(len(x), batch_size, seed) for seed in seeds]
+    orders = [batch_order(len(x), batch_size, seed) for seed in seeds]
     history = SeedHistory()
 
     def record(step: int) -> None:
