@@ -1,7 +1,8 @@
 """Shared fixtures: one real `mkdocs build` per test session, and a localhost server for it.
 
 ``built_site`` (Path) is the built site; ``site_server`` (str) is its base URL, ending in ``/``.
-Both are session-scoped: the site tests and the browser tests read the same build.
+Both are session-scoped: the site tests and the browser tests read the same build. ``browser`` is
+Debian's Chromium driven by Playwright, one per test module.
 """
 
 from __future__ import annotations
@@ -20,6 +21,15 @@ from gradbook.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def build_site(out: Path) -> float:
@@ -58,6 +68,21 @@ def site_server(built_site: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium (make browser-deps); skipped where it is missing, except on CI."""
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} is missing (make browser-deps)"
+        if os.environ.get("CI"):
+            pytest.fail(f"{missing}: CI must run the browser tests")
+        pytest.skip(missing)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(scope="session")

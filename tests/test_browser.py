@@ -7,7 +7,6 @@ and the tests edit the playground's last cell ("Your turn") to run their own cod
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: F401  (the browser fixture lives there)
 
 from gradbook.serve import ISOLATION_HEADERS
 
@@ -26,15 +26,6 @@ pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api")
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 LOAD_TIMEOUT_MS = 120_000  # a cold Pyodide start on a busy 2-core machine takes 15-30 s
 SCRATCH = -1  # the playground's last cell is free for the tests to edit
@@ -121,19 +112,6 @@ class CellPage:
         self.page.wait_for_function(
             "() => window.gradbookCells.kernel.state === 'ready'", timeout=timeout
         )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is missing (make browser-deps)"
-        if os.environ.get("CI"):
-            pytest.fail(f"{missing}: CI must run the browser tests")
-        pytest.skip(missing)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(

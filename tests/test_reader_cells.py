@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, LOAD_TIMEOUT_MS, CellPage, open_page
+from test_browser import LOAD_TIMEOUT_MS, CellPage, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -54,16 +54,6 @@ TEXT = {
     },
 }
 LANGS = ["en", "zh"]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing (make browser-deps)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()
