@@ -71,4 +71,15 @@ for (const name of KATEX_FILES) {
   });
 }
 await cp(join(here, "site"), siteOut, { recursive: true });
+// The offline control (a header button) and the service worker, classic scripts both; the site
+// build serves the worker at the site root (gradbook/pages/offline.py).
+await build({
+  entryPoints: { offline: join(here, "src", "offline.js"), sw: join(here, "src", "sw.js") },
+  outdir: siteOut,
+  bundle: true,
+  format: "iife",
+  minify: true,
+  target: ["es2022"],
+  logLevel: "warning",
+});
 console.log(`built ${out}: cells, pyodide, katex, site`);

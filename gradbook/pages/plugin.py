@@ -10,7 +10,8 @@ single-language build, in this order:
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
 5. post build: the notebook and module downloads beside each source page; they name the gradbook
-   wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them.
+   wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them. Then
+   the offline book: this language's precache manifest and the site's service worker (offline.py).
 
 The shared assets (``make web`` -> build/web/, 13 MB with Pyodide) are in the site once: the
 English build copies them to ``assets/web/`` and the Chinese build links to ``../assets/web/``
@@ -33,20 +34,27 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from gradbook import results
-from gradbook.pages import nav, source
+from gradbook.pages import nav, offline, source
 from gradbook.pages.cjk import join_cjk_lines
 from gradbook.pages.figures import MissingFigure, figure_files, rewrite_figures
 from gradbook.pages.numbers import BadNumber, render_numbers
 
 WEB_SITE_DIR = "assets/web"  # where build/web/ lands in the site
 NOTEBOOK_CSS = "assets/web/notebook.css"  # the notebook styles of every source page, once
-WEB_REQUIRED = ("cells/cells.js", "cells/worker.js", "pyodide/pyodide.mjs", "katex/katex.min.js")
+WEB_REQUIRED = (
+    "cells/cells.js",
+    "cells/worker.js",
+    "pyodide/pyodide.mjs",
+    "katex/katex.min.js",
+    "site/sw.js",
+)
 WHEELS = "dist/gradbook-*.whl"  # web/pack_gradbook.py: the package a downloaded notebook needs
 STYLESHEETS = ("katex/katex.min.css", "cells/cells.css", "site/extra.css")
 SCRIPTS: tuple[tuple[str, str], ...] = (
     ("katex/katex.min.js", ""),
     ("katex/contrib/auto-render.min.js", ""),
     ("site/math.js", ""),
+    ("site/offline.js", ""),
     ("cells/cells.js", "module"),
 )
 
@@ -137,6 +145,9 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
                 results.atomic_write_text(site / nav.SOURCE_DIR / name, text)
         if self.copy_assets and self.notebook_css:
             results.atomic_write_text(site / NOTEBOOK_CSS, self.notebook_css)
+        if not getattr(self, "serving", False):  # a preview has no worker: its pages change
+            alternates = config.extra.get("alternate", [])
+            offline.write(site, self.lang, shared=site / self.assets_url, alternates=alternates)
 
     def _results(self, slug: str) -> Any:
         if slug not in self.results:
