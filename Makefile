@@ -37,8 +37,9 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 
 setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
 
-web: setup ## bundle the cells, copy Pyodide and KaTeX, build the gradbook.lite wheel and the gradbook wheel
+web: setup ## bundle the cells, copy Pyodide and KaTeX, subset the Chinese font, build the lite and gradbook wheels
 	cd web && npm run --silent build
+	$(PY) web/subset_font.py --out build/web/fonts
 	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
 	$(PY) web/pack_gradbook.py --out build/web/dist
 
