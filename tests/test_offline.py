@@ -168,6 +168,15 @@ def cache_names(page) -> list[str]:
     return page.evaluate("() => caches.keys()")
 
 
+def wait_caches(page, expected: list[str]) -> None:
+    """Poll the page's cache names until they are expected (a promise: wait_for_function won't)."""
+    for _ in range(SAVE_TIMEOUT_MS // 500):
+        if cache_names(page) == expected:
+            return
+        page.wait_for_timeout(500)
+    pytest.fail(f"the caches are {cache_names(page)}, not {expected}")
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize(("lang", "isolated"), [("en", False), ("zh", True)])
 def test_after_one_visit_a_chapter_never_opened_runs_its_cell_offline(
@@ -234,13 +243,9 @@ def test_a_new_build_replaces_the_old_cache(
         new_cache = f"gradbook-{worker_header(site)['version']}"
         assert [new_cache] != first
 
-        page.reload()
+        page.reload()  # the browser checks the worker on a navigation; update() makes sure
         page.evaluate("() => navigator.serviceWorker.getRegistration().then((r) => r.update())")
-        page.wait_for_function(
-            "async (name) => { const k = await caches.keys(); return k.length === 1 && k[0] === name; }",
-            arg=new_cache,
-            timeout=SAVE_TIMEOUT_MS,
-        )
+        wait_caches(page, [new_cache])  # the new worker activated, the old cache is gone
         page.reload()
         wait_saved(page, "en")
         assert base in (page.locator("link[rel=canonical]").get_attribute("href") or "")
