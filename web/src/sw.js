@@ -103,7 +103,9 @@ async function save(language, cache, older, progress) {
     done += file.size;
     progress(done, total);
   };
-  const queue = [...files];
+  // Smallest first: the pages and figures are saved soonest, and Pyodide comes last, by when a
+  // page that runs a cell has fetched it itself (the HTTP cache then answers the revalidation).
+  const queue = [...files].sort((a, b) => a.size - b.size);
   const worker = async () => {
     while (queue.length) await one(queue.shift());
   };
