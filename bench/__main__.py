@@ -2,6 +2,7 @@
 
 python -m bench                      # everything, 3 repetitions
 python -m bench --only site,browser  # some groups
+python -m bench --only tests         # `make test`, timed once
 python -m bench --reps 5 --quick     # quick-mode figures (same code path, fewer steps)
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 from bench import report
 from bench.measure import Measure
 
-GROUPS = ("figures", "site", "browser", "probes")
+GROUPS = ("figures", "site", "browser", "probes", "tests")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,7 +50,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def measure(args: argparse.Namespace, work: Path) -> list[Measure]:
-    """Run the selected groups in book order: figures, site, browser, probes."""
+    """Run the selected groups in order: figures, site, browser, probes, tests."""
     out: list[Measure] = []
     site_dir = args.site
     for group in GROUPS:
@@ -78,6 +79,10 @@ def measure(args: argparse.Namespace, work: Path) -> list[Measure]:
             from bench import probes
 
             out += probes.run(args.reps)
+        elif group == "tests":
+            from bench import tests
+
+            out += tests.run()  # once: the suite takes minutes
     return out
 
 

@@ -150,6 +150,7 @@ ZH_LABELS = {
     "probes.probe_overhead": "带探针的 fit / fit",
     "probes.overhead": "探针开销（带探针的 fit / 普通循环）",
     "probes.overhead_every10": "  同上，每 10 步记录一次",
+    "tests.total": "测试套件（make test）",
 }
 ZH_COLUMNS = ("测量项", "中位数", "最小", "最大", "目标", "结果")
 ZH_STATUS = {"met": "达标", "NOT MET": "未达标", "": ""}
@@ -217,7 +218,7 @@ def write(doc: dict, out_dir: Path = BENCH_DIR) -> list[Path]:
 
 def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     """`new`'s results, plus those of `old` in groups `new` did not measure (a group is the first
-    part of a key: figures, site, browser, probes). Each group's numbers stay from one run, so
+    part of a key: figures, site, browser, probes, tests). Each group's numbers stay from one run, so
     its ratios hold; `parts` records which run each group came from."""
     group = lambda m: m["key"].split(".")[0]  # noqa: E731
     fresh = {group(m) for m in new["results"]}
@@ -228,7 +229,7 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     return {**new, "results": ordered, "parts": parts}
 
 
-GROUP_ORDER = ["figures", "site", "browser", "probes"]
+GROUP_ORDER = ["figures", "site", "browser", "probes", "tests"]
 REPO = BENCH_DIR.parent
 DOCS_PAGES = {
     "en": REPO / "docs" / "en" / "benchmarks.md",

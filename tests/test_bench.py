@@ -11,11 +11,13 @@ import json
 import math
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from bench import figures, probes, report, site
+from bench import tests as suite
 from bench.__main__ import parse_args
 from bench.measure import Measure, Target
 from bench.pageweight import page_weight
@@ -157,7 +159,23 @@ def test_probes_overhead_runs_all_variants() -> None:
         "probes.overhead",
         "probes.overhead_every10",
     ]
-    assert out[-2]["target"] == 1.15
+    assert out[-2]["target"] == 1.10
+
+
+def test_suite_is_timed_once_with_seconds_per_file(tmp_path: Path) -> None:
+    """A tiny suite in place of `make test`: one passing file, one with a failure and a skip."""
+    (tmp_path / "test_good.py").write_text("def test_a():\n    pass\n\ndef test_b():\n    pass\n")
+    (tmp_path / "test_bad.py").write_text(
+        "import pytest\n\ndef test_c():\n    assert False\n\n"
+        "@pytest.mark.skip\ndef test_d():\n    pass\n"
+    )
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]
+    (m,) = check_measures(suite.run(command, cwd=tmp_path), 1)
+    assert m["key"] == "tests.total" and m["target"] == 600.0
+    assert m["extra"]["counts"] == {"tests": 4, "failures": 1, "errors": 0, "skipped": 1}
+    assert set(m["extra"]["files_s"]) == {"test_good", "test_bad"}
+    assert m["extra"]["returncode"] == 1 and "2 passed, 1 failed" in m["note"]
+    assert m["extra"]["cpu_s"] > 0, "pytest's own CPU time is counted"
 
 
 @pytest.mark.browser
