@@ -148,6 +148,20 @@ def exercises_in(markdown_text: str) -> list[tuple[str, str]]:
     return found
 
 
+def manifest(pages: list[tuple[str, str, str]]) -> str:
+    """The JSON the home page's progress table reads: each page with exercises, in nav order.
+
+    `pages` holds (title, url relative to the language's home, markdown) per page; the result is
+    {"pages": [{"title", "url", "ids"}]}. Progress itself stays in the reader's browser.
+    """
+    listed = []
+    for title, url, text in pages:
+        ids = [ident for ident, _ in exercises_in(text)]
+        if ids:
+            listed.append({"title": title, "url": url, "ids": ids})
+    return json.dumps({"pages": listed}, ensure_ascii=False, indent=1) + "\n"
+
+
 def _compile(source: str, where: str) -> None:
     try:
         compile(source, where, "exec")

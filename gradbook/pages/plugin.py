@@ -8,6 +8,7 @@ single-language build, in this order:
    Pyodide, the site's script and stylesheet) to extra_css/extra_javascript.
 2. files: this language's figures; the shared assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
+   Once every page is read (env): the pages' checked exercises, for the home page's progress.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
 5. post build: the notebook and module downloads beside each source page; they name the gradbook
    wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them. Then
@@ -34,7 +35,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from gradbook import results
-from gradbook.pages import nav, offline, source
+from gradbook.pages import exercises, nav, offline, source
 from gradbook.pages.cjk import join_cjk_lines
 from gradbook.pages.figures import MissingFigure, figure_files, rewrite_figures
 from gradbook.pages.numbers import BadNumber, render_numbers
@@ -125,6 +126,17 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         except (MissingFigure, BadNumber) as err:
             raise PluginError(str(err)) from None
         return join_cjk_lines(markdown) if self.lang == "zh" else markdown
+
+    def on_env(self, env: Any, *, config: MkDocsConfig, files: Files) -> Any:
+        """Every page is read: list each page's checked exercises for the home page's progress."""
+        pages = [
+            (f.page.title or f.src_uri, f.url, f.page.markdown or "")
+            for f in files.documentation_pages()
+            if f.page is not None
+        ]
+        out = Path(config.site_dir) / self.assets_url / f"exercises-{self.lang}.json"
+        results.atomic_write_text(out, exercises.manifest(pages))
+        return env
 
     def on_page_content(self, html: str, *, page: Page, config: MkDocsConfig, files: Files) -> str:
         if not _is_source_page(page):

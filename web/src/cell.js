@@ -20,14 +20,15 @@ function button(className, label, title) {
 }
 
 export class Cell {
-  constructor(root, index, { kernel, text, runUpTo, shared = null }) {
+  /** `key`: where the reader's edits are kept (store.js), by default this page's cell `index`. */
+  constructor(root, index, { kernel, text, runUpTo, shared = null, key = null }) {
     this.root = root;
     this.index = index;
     this.kernel = kernel;
     this.t = text;
     this.runUpTo = runUpTo;
     this.original = root.querySelector("code").textContent.replace(/\n$/, "");
-    this.storageKey = storageKey(index);
+    this.storageKey = key ?? storageKey(index);
     this.knobSpecs = knobSpecs(root);
     this.job = null;
     this.ranEpoch = -1; // kernel epoch in which this cell last ran
@@ -298,7 +299,7 @@ export class Cell {
     let started = 0;
     this.job = this.kernel.submit({
       code: getCode(this.editor),
-      filename: `<cell ${this.index + 1}>`,
+      filename: this.filename(),
       chain,
       onStart: () => {
         started = performance.now();
@@ -308,6 +309,11 @@ export class Cell {
       onChart: (spec) => this.appendChart(spec),
       onDone: (status, info) => this.finish(status, info, started),
     });
+  }
+
+  /** The file name tracebacks give this cell's code. */
+  filename() {
+    return `<cell ${this.index + 1}>`;
   }
 
   stop() {

@@ -55,8 +55,13 @@ function onPage() {
     previous.live?.teardown();
     (previous.live?.kernel ?? kernels?.sharedKernel())?.newPage();
   }
-  const roots = [...document.querySelectorAll(".pycell:not(.pycell--live)")];
+  const roots = [
+    ...document.querySelectorAll(".pycell:not(.pycell--live), .pyexercise:not(.pycell--live)"),
+  ];
   page = { roots, loading: null, live: null, observer: null };
+  if (document.querySelector(".exercise-progress")) {
+    import("./progress.js").then(({ showProgress }) => showProgress());
+  }
   if (roots.length === 0) {
     delete window.gradbookCells;
     return;

@@ -90,7 +90,11 @@ export class Kernel {
     if (this.state === "idle") this.start();
   }
 
-  /** Queue code; job callbacks: onStart(), onOutput(stream, text), onChart(spec), onDone(status, info). */
+  /**
+   * Queue code; job callbacks: onStart(), onOutput(stream, text), onChart(spec), onDone(status, info).
+   * A job with kind "check" runs an exercise's check (messages in job.lang); its status is passed or
+   * failed (info.detail: the message) unless the check itself raised.
+   */
   submit(job) {
     job.id = this.nextId++;
     job.page = this.page;
@@ -206,6 +210,8 @@ export class Kernel {
       code: job.code,
       filename: job.filename,
       namespace: job.page,
+      kind: job.kind ?? "cell",
+      lang: job.lang ?? "en",
     });
   }
 
@@ -230,7 +236,7 @@ export class Kernel {
       case "done":
         if (job && job.id === message.id) {
           this.running = null;
-          job.onDone(message.status, { truncated: message.truncated });
+          job.onDone(message.status, { truncated: message.truncated, detail: message.detail });
           if (message.status !== "ok") this.cancelDependents(job);
           this.pump();
           this.scheduleSpare();

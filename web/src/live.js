@@ -1,18 +1,22 @@
-// The live cells: turns every ```pycell fence on the page into a live cell backed by one shared kernel.
+// The live cells: turns every ```pycell fence on the page into a live cell backed by one shared kernel,
+// and every ```pyexercise fence into a checked exercise (exercise.js) on the same kernel.
 // Loaded on demand by cells.js (CodeMirror and uPlot are most of the page's JavaScript).
 import { Cell } from "./cell.js";
+import { setupExercises } from "./exercise.js";
 import { texts } from "./i18n.js";
 import { sharedKernel } from "./kernel.js";
 import { sharedCells } from "./share.js";
 import { relocate } from "./store.js";
 
 /**
- * Make the page's cells live on the visit's kernel; returns { kernel, cells, teardown } (null when
- * the page has none). teardown() drops the page's listeners when instant navigation replaces it.
+ * Make the page's cells and exercises live on the visit's kernel; returns { kernel, cells,
+ * exercises, teardown } (null when the page has none). teardown() drops the page's listeners when
+ * instant navigation replaces it.
  */
 export function setup() {
   const roots = [...document.querySelectorAll(".pycell:not(.pycell--live)")];
-  if (roots.length === 0) return null;
+  const exerciseRoots = [...document.querySelectorAll(".pyexercise:not(.pycell--live)")];
+  if (roots.length === 0 && exerciseRoots.length === 0) return null;
   const kernel = sharedKernel();
   const text = texts();
   let chains = 0;
@@ -34,6 +38,7 @@ export function setup() {
     (root, index) =>
       new Cell(root, index, { kernel, text, runUpTo, shared: shared.get(index) ?? null }),
   );
+  const exercises = setupExercises(exerciseRoots, kernel, text);
   const first = cells.find((cell) => cell.shared);
   if (first) first.root.scrollIntoView({ block: "start" });
   const onHash = () => {
@@ -41,7 +46,7 @@ export function setup() {
   };
   window.addEventListener("hashchange", onHash);
   kernel.restartListeners.add(() => {
-    for (const cell of cells) cell.markStale();
+    for (const cell of [...cells, ...exercises]) cell.markStale();
   });
 
   // Start Python when the first cell comes into view, if the page's idle moment (cells.js) has not
@@ -54,12 +59,12 @@ export function setup() {
         kernel.warm();
       }
     });
-    for (const root of roots) observer.observe(root);
+    for (const root of [...roots, ...exerciseRoots]) observer.observe(root);
   }
 
   // Canvas charts do not follow CSS: redraw them when Material switches colour scheme.
   const scheme = new MutationObserver(() => {
-    for (const cell of cells) cell.redrawCharts();
+    for (const cell of [...cells, ...exercises]) cell.redrawCharts();
   });
   scheme.observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
 
@@ -68,5 +73,5 @@ export function setup() {
     observer?.disconnect();
     scheme.disconnect();
   };
-  return { kernel, cells, teardown };
+  return { kernel, cells, exercises, teardown };
 }

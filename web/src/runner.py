@@ -5,6 +5,7 @@ notebook; the cells of the next page (instant navigation keeps the worker) get a
 failing cell prints a traceback that starts at the reader's code, not at Pyodide's plumbing.
 """
 
+import json
 import linecache
 import sys
 import traceback
@@ -41,15 +42,51 @@ def _is_chart_spec(value: object) -> bool:
     return isinstance(value, dict) and value.get("kind") in ("line", "bar") and "series" in value
 
 
+def _use_page(page: int) -> None:
+    """The first code of another page starts an empty namespace."""
+    global NAMESPACE, _page  # noqa: PLW0603 - one namespace per page, replaced whole
+    if page != _page:
+        NAMESPACE, _page = {"__name__": "__main__"}, page
+
+
+def run_check(source: str, filename: str, page: int, lang: str) -> str:
+    """Run an exercise's check after the reader's code, in the page's namespace.
+
+    Returns JSON: {"status": "passed"}, {"status": "failed", "message": ...} (check.Failed, in the
+    page's language `lang`; a NameError becomes "your code does not define `w`"), or
+    {"status": "error"} / {"status": "interrupted"} with the traceback on stderr, as for a cell.
+    """
+    from gradbook.lite import check  # imported at the first Check, not at boot
+
+    _use_page(page)
+    _register_source(filename, source)
+    try:
+        check.set_language(lang)
+    except ValueError:
+        check.set_language("en")
+    try:
+        check.run(source, NAMESPACE, filename)
+    except check.Failed as err:
+        return json.dumps({"status": "failed", "message": str(err)})
+    except KeyboardInterrupt:
+        print("KeyboardInterrupt", file=sys.stderr)
+        return json.dumps({"status": "interrupted"})
+    except BaseException as exc:  # noqa: BLE001 - the reader's values may make a check raise anything
+        _print_traceback(exc, filename)
+        return json.dumps({"status": "error"})
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    return json.dumps({"status": "passed"})
+
+
 def run_cell(source: str, filename: str, page: int = 0) -> str:
     """Execute one cell of page `page`; return "ok", "error" or "interrupted".
 
     The first cell of another page starts an empty namespace. The value of a trailing expression
     is printed, so `x` on the last line shows x (end the line with `;` to hide it).
     """
-    global NAMESPACE, _page  # noqa: PLW0603 - one namespace per page, replaced whole
-    if page != _page:
-        NAMESPACE, _page = {"__name__": "__main__"}, page
+    _use_page(page)
     _register_source(filename, source)
     try:
         result = eval_code(source, NAMESPACE, filename=filename)

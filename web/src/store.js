@@ -79,3 +79,36 @@ export function forget(key) {
     // no storage: nothing to forget
   }
 }
+
+// Checked exercises: the reader's edit of exercise `id` is kept like a cell's, under its id (ids
+// do not shift when cells are added); a passed check is one record {passed, at} per exercise.
+const EXERCISE_PREFIX = "gradbook.exercise.v1:";
+
+/** Where the reader's edit of exercise `id` on the page at `path` is kept. */
+export function exerciseCodeKey(id, path = location.pathname) {
+  return `${PREFIX}${path}#exercise-${id}`;
+}
+
+/** The key of exercise `id`'s passed record (gradbook.exercise.v1:<path>#<id>). */
+export function exerciseKey(id, path = location.pathname) {
+  return `${EXERCISE_PREFIX}${path}#${id}`;
+}
+
+/** Whether the reader has passed the check of the exercise at `key`. */
+export function hasPassed(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key))?.passed === true;
+  } catch {
+    return false;
+  }
+}
+
+/** Remember a passed check; returns false when the browser does not keep it. */
+export function markPassed(key) {
+  try {
+    localStorage.setItem(key, JSON.stringify({ passed: true, at: new Date().toISOString() }));
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,8 +1,10 @@
 // The Python side of the cells: a module Web Worker that owns one Pyodide interpreter.
 // Protocol (page -> worker): {type: "init", interruptBuffer?}, {type: "run", id, code, filename,
-//   namespace} (cells of one page share a namespace; a new value starts an empty one).
+//   namespace, kind?, lang?} (cells of one page share a namespace; a new value starts an empty one;
+//   kind "check" runs an exercise's check, with its messages in `lang`).
 // Protocol (worker -> page): {type: "ready", timings}, {type: "fatal", error},
-//   {type: "out", id, stream, text}, {type: "chart", id, spec}, {type: "done", id, status, truncated}.
+//   {type: "out", id, stream, text}, {type: "chart", id, spec},
+//   {type: "done", id, status, truncated, detail} (a check: status passed | failed, detail its message).
 import RUNNER_SOURCE from "./runner.py";
 
 // Output beyond this many characters per run is dropped here, so a huge print never reaches the page.
@@ -17,6 +19,7 @@ const pyodideBase = new URL("../pyodide/", import.meta.url).href;
 
 let pyodide = null;
 let runCell = null;
+let runCheck = null;
 let interruptBuffer = null;
 
 // State of the run in progress.
@@ -101,6 +104,7 @@ async function init(message) {
   const runnerGlobals = pyodide.globals.get("dict")();
   pyodide.runPython(RUNNER_SOURCE, { globals: runnerGlobals, filename: "<gradbook runner>" });
   runCell = runnerGlobals.get("run_cell");
+  runCheck = runnerGlobals.get("run_check");
   const charts = pyodide.pyimport("gradbook.lite.charts");
   charts.set_sink(postChart);
   const t2 = performance.now();
@@ -125,14 +129,22 @@ function run(message) {
   };
   if (interruptBuffer) interruptBuffer[0] = 0;
   let status;
+  let detail = null;
   try {
-    status = runCell(message.code, message.filename, message.namespace ?? 0);
+    if (message.kind === "check") {
+      const args = [message.code, message.filename, message.namespace ?? 0, message.lang || "en"];
+      const result = JSON.parse(runCheck(...args));
+      status = result.status;
+      detail = result.message ?? null;
+    } else {
+      status = runCell(message.code, message.filename, message.namespace ?? 0);
+    }
   } catch (err) {
     write("stderr", `${err?.message || err}\n`);
     status = "error";
   }
   flush();
-  post({ type: "done", id: message.id, status, truncated: current.truncated });
+  post({ type: "done", id: message.id, status, truncated: current.truncated, detail });
   current = null;
 }
 
