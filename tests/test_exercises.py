@@ -354,6 +354,24 @@ def test_a_malformed_fence_names_the_exercise() -> None:
         render('```pyexercise id="broken"\n#| starter\nw = 1\n#| hint\nh\n#| solution\nw=2\n```\n')
 
 
+def book_markdown() -> markdown.Markdown:
+    """Markdown configured as the book's mkdocs.yml configures it (the zh project inherits it)."""
+    from mkdocs.config import load_config
+
+    config = load_config(str(REPO / "mkdocs.yml"))
+    return markdown.Markdown(
+        extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"]
+    )
+
+
+def test_the_book_registers_the_fence_and_a_malformed_one_fails_naming_it() -> None:
+    html = book_markdown().convert(f'Exercise 1.\n\n```pyexercise id="chain-weight"\n{BODY}```\n')
+    assert '<div class="pyexercise" data-language="python" data-id="chain-weight"' in html
+    bad = '```pyexercise id="no-solution"\n#| starter\nw = 1\n#| check\nx\n#| hint\nh\n```\n'
+    with pytest.raises(ExerciseError, match="pyexercise id='no-solution': needs exactly one"):
+        book_markdown().convert(bad)
+
+
 def test_exercises_are_found_like_the_site_renders_them() -> None:
     page = (
         f'text\n\n```pyexercise id="a"\n{BODY}```\n\n'
