@@ -422,6 +422,7 @@ def test_figures_link_the_page_language(tmp_path: Path) -> None:
         )
         assert out.startswith(
             f"![Gradient norm per layer](../figures/02_activations/grad_norms.{lang}.svg)"
+            "{ loading=lazy decoding=async }"  # fetched when scrolled near, not with the page
         )
         assert out.endswith("`![x](fig:a/b)`")
         assert list(figures.figure_files(tmp_path / "figures", lang)) == [

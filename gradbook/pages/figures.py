@@ -15,8 +15,11 @@ from gradbook.pages.prose import map_prose
 
 FIG_LINK = re.compile(
     r"!\[(?P<alt>[^\]]*)\]\(fig:(?P<slug>[\w-]+)/(?P<name>[\w.-]+?)(?P<title>\s+\"[^\"]*\")?\)"
+    r"(?:\{:?(?P<attrs>[^}]*)\})?"
 )
 SITE_DIR = "figures"  # where the figures land in each language's site
+# attr_list: a figure below the fold is fetched when the reader scrolls near it, not with the page
+LAZY = "loading=lazy decoding=async"
 
 
 class MissingFigure(LookupError):
@@ -48,6 +51,7 @@ def rewrite_figures(markdown: str, *, src_uri: str, lang: str, figures_dir: Path
             )
         target = f"{SITE_DIR}/{slug}/{path.name}"
         rel = posixpath.relpath(target, posixpath.dirname(src_uri) or ".")
-        return f"![{m['alt']}]({rel}{m['title'] or ''})"
+        attrs = f"{LAZY} {(m['attrs'] or '').strip()}".strip()
+        return f"![{m['alt']}]({rel}{m['title'] or ''}){{ {attrs} }}"
 
     return map_prose(markdown, lambda text: FIG_LINK.sub(replace, text))
