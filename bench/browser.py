@@ -437,12 +437,21 @@ def _wait_for_quiet(served: Served, mark: int, quiet_s: float = 1.0, limit_s: fl
             seen, last_change = now, time.monotonic()
 
 
+# The Chinese web font (web/subset_font.py): its CJK unicode-range comes last in the font stacks, so
+# only a browser without a system CJK font fetches it. Most readers' systems have one (Windows,
+# macOS, iOS, Android); this machine's Chromium has none and always fetches it. The page target
+# counts what every reader downloads; the font is reported beside it, not hidden.
+WEB_FONT_DIR = "/assets/web/fonts/"
+
+
 def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Measure]:
     """What each chapter page makes a first-time visitor download before any Run: HTML, CSS, JS,
-    fonts, figures, the search index; Pyodide excluded. Worst language per chapter. Also counts
+    fonts, the figures near the screen (the others are lazy), the search index; Pyodide excluded,
+    and the Chinese web font counted apart (WEB_FONT_DIR). Worst language per chapter. Also counts
     every request that went to another host (there must be none)."""
     out = []
     third_party: list[str] = []
+    web_font: list[float] = []
     for slug, by_lang in chapter_pages(site_dir).items():
         weights: dict[str, dict] = {}
         for lang, index in by_lang.items():
@@ -456,12 +465,16 @@ def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Mea
                 page.goto(base + index.parent.relative_to(site_dir).as_posix() + "/")
                 _wait_for_quiet(served, mark)
                 sent = [(p, n) for p, n in served.since(mark) if "/pyodide/" not in p]
+            font = sum(n for p, n in sent if WEB_FONT_DIR in p)
+            sent = [(p, n) for p, n in sent if WEB_FONT_DIR not in p]
             files = {_site_file(site_dir, p) for p, _ in sent}
             weights[lang] = {
                 "bytes": sum(n for _, n in sent),
                 "gzip_bytes": gzipped(f for f in files if f.is_file()),
+                "web_font_bytes": font,
                 "largest": sorted(sent, key=lambda x: -x[1])[:8],
             }
+            web_font.append(megabytes(font))
         worst = max(weights, key=lambda lang: weights[lang]["bytes"])
         w = weights[worst]
         out.append(
@@ -475,6 +488,15 @@ def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Mea
                 extra=weights,
             )
         )
+    out.append(
+        Measure(
+            "browser.bytes.web_font",
+            "  the Chinese web font, fetched only without a system CJK font",
+            "MB",
+            [max(web_font, default=0.0)],
+            note="not in the page figures above; this machine has no CJK font",
+        )
+    )
     out.append(
         Measure(
             "browser.third_party_requests",
