@@ -1,12 +1,16 @@
 """The downloaded notebooks run as a reader runs them, outside the repository.
 
 From the built site: the gradbook wheel (assets/web/dist/) goes into a fresh venv in a temporary
-folder, beside the book's lock file (`pip install -r requirements.txt`: torch==2.13.0, the CPU
-wheel on this machine's disk; a `--system-site-packages` venv would not help, the base interpreter
-has no torch). Then every chapter's English `.ipynb` runs under nbconvert, switched to quick mode
-as a reader would switch it (`QUICK = True` in its settings cell), and its Chinese `.py` twin runs
-as `python NN_slug.py --quick`. Any error fails; so does a run that shows no figure, prints no
-numbers or writes outside the reader's folder.
+folder as a reader installs it (`pip install <wheel> nbconvert ipykernel`), held to the book's lock
+file as constraints (`-c requirements.txt`: torch==2.13.0, the CPU wheel on this machine's disk; a
+`--system-site-packages` venv would not help, the base interpreter has no torch), so the venv gets
+what the wheel needs and nothing the repository's tools need. Then every chapter's English
+`.ipynb` runs under nbconvert, switched to quick mode as a reader would switch it (`QUICK = True`
+in its settings cell). Its Chinese `.py` twin is the same code (a test compares their syntax trees,
+with only `LANG` and the comments differing), so one chapter's twin runs end to end as
+`python NN_slug.py --quick` (the script path and the Chinese messages) instead of every chapter's
+training a second time. Any error fails; so does a run that shows no figure, prints no numbers or
+writes outside the reader's folder.
 
     .venv/bin/python tests/test_notebooks.py --measure [--only 09_distribution_shift ...]
 
@@ -17,6 +21,7 @@ named), which the notebooks' first cell quotes; a test fails for a chapter not m
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -40,6 +45,9 @@ CHAPTERS = [c.slug for c in discover.discover(REPO)]
 WHEELS = "assets/web/dist/gradbook-*.whl"
 TIMES = REPO / "gradbook" / "pages" / "notebook_times.json"
 RUN_TIMEOUT_S = 900  # one notebook, full mode, on a loaded machine
+# What runs a notebook from the command line, the part of a reader's `pip install jupyter` we use.
+RUNNERS = ("nbconvert", "ipykernel")
+SCRIPT_RUN = CHAPTERS[0]  # the chapter whose Chinese twin runs as a script (all are compared)
 
 
 # --------------------------------------------------------------------------- a reader's machine
@@ -66,9 +74,9 @@ def make_venv(where: Path, wheel: Path) -> Path:
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", str(where)], check=True)
     pip = [str(where / "bin" / "python"), "-m", "pip", "install", "--quiet", "--no-compile"]
-    for args in (["-r", str(REPO / "requirements.txt")], ["--no-deps", str(wheel)]):
-        proc = subprocess.run([*pip, *args], capture_output=True, text=True)
-        assert proc.returncode == 0, f"pip install {args} failed:\n{proc.stdout}\n{proc.stderr}"
+    args = [str(wheel), *RUNNERS, "-c", str(REPO / "requirements.txt")]
+    proc = subprocess.run([*pip, *args], capture_output=True, text=True)
+    assert proc.returncode == 0, f"pip install {args} failed:\n{proc.stdout}\n{proc.stderr}"
     check = subprocess.run(
         [str(where / "bin" / "python"), "-m", "pip", "check"], capture_output=True, text=True
     )
@@ -240,13 +248,62 @@ def test_downloaded_notebook_runs_in_quick_mode(
     assert json.loads((out / "results.json").read_text())["quick"] is True
 
 
-@pytest.mark.slow
+def _lang_settings(tree: ast.AST) -> list[ast.Constant]:
+    """The values of `LANG = "..."` assignments in a cell."""
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and [getattr(t, "id", None) for t in node.targets] == ["LANG"]
+        and isinstance(node.value, ast.Constant)
+    ]
+
+
+def code_trees(cells: list[str]) -> list[str]:
+    """Each code cell's syntax tree (comments gone), LANG's value blanked: the code that runs."""
+    trees = []
+    for source in cells:
+        tree = ast.parse(source)
+        for value in _lang_settings(tree):
+            value.value = "LANG"
+        trees.append(ast.dump(tree))
+    return trees
+
+
+def lang_of(cells: list[str]) -> str:
+    """The value the settings cell gives LANG."""
+    values = [v.value for source in cells for v in _lang_settings(ast.parse(source))]
+    assert len(values) == 1, f"LANG is set {len(values)} times, not once"
+    return values[0]
+
+
 @pytest.mark.site
 @pytest.mark.parametrize("slug", CHAPTERS)
+def test_chinese_script_runs_the_english_notebooks_code(built_site: Path, slug: str) -> None:
+    """The zh `.py` twin is the code the en notebook ran (test above), LANG aside: running every
+    twin too would train every chapter a second time to prove nothing more about it."""
+    import jupytext
+
+    en = json.loads((built_site / "source" / f"{slug}.ipynb").read_text(encoding="utf-8"))
+    en_cells = ["".join(c["source"]) for c in en["cells"] if c["cell_type"] == "code"]
+    zh = jupytext.reads((built_site / "zh" / "source" / f"{slug}.py").read_text(encoding="utf-8"))
+    zh_cells = [c.source for c in zh.cells if c.cell_type == "code"]
+    assert len(zh_cells) == len(en_cells), (
+        f"{slug}: {len(zh_cells)} code cells, en has {len(en_cells)}"
+    )
+    assert (lang_of(en_cells), lang_of(zh_cells)) == ("en", "zh")
+    for i, (a, b) in enumerate(zip(code_trees(en_cells), code_trees(zh_cells), strict=True)):
+        assert a == b, f"{slug}: code cell {i + 1} of the zh .py differs from the en notebook's"
+
+
+@pytest.mark.slow
+@pytest.mark.site
 def test_downloaded_script_runs_in_quick_mode(
-    reader_bin: Path, built_site: Path, tmp_path: Path, slug: str
+    reader_bin: Path, built_site: Path, tmp_path: Path
 ) -> None:
-    """The Chinese site's `.py` twin, run as a script from the command line."""
+    """The Chinese site's `.py` twin, run as a script from the command line (one chapter: the
+    others are the same wrapper around code their notebooks ran)."""
+    slug = SCRIPT_RUN
     script = shutil.copy(built_site / "zh" / "source" / f"{slug}.py", tmp_path)
     proc = subprocess.run(
         [str(reader_bin / "python"), script, "--quick"], cwd=tmp_path, env=reader_env(reader_bin),
