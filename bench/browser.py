@@ -444,15 +444,19 @@ def _wait_for_quiet(served: Served, mark: int, quiet_s: float = 1.0, limit_s: fl
 WEB_FONT_DIR = "/assets/web/fonts/"
 
 
-def page_weights(profile, base: str, served: Served, site_dir: Path) -> list[Measure]:
+def page_weights(
+    profile, base: str, served: Served, site_dir: Path, slugs: list[str] | None = None
+) -> list[Measure]:
     """What each chapter page makes a first-time visitor download before any Run: HTML, CSS, JS,
     fonts, the figures near the screen (the others are lazy), the search index; Pyodide excluded,
     and the Chinese web font counted apart (WEB_FONT_DIR). Worst language per chapter. Also counts
-    every request that went to another host (there must be none)."""
+    every request that went to another host (there must be none). `slugs`: only these chapters."""
     out = []
     third_party: list[str] = []
     web_font: list[float] = []
     for slug, by_lang in chapter_pages(site_dir).items():
+        if slugs and slug not in slugs:
+            continue
         weights: dict[str, dict] = {}
         for lang, index in by_lang.items():
             with profile() as context:
@@ -558,7 +562,8 @@ def compute_ratio(profile, base: str, url: str, slug: str, reps: int) -> list[Me
 
 
 def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measure]:
-    """All browser measures against the built site in `site_dir`."""
+    """All browser measures against the built site in `site_dir` (`slugs`: only these chapters'
+    pages are weighed and timed)."""
     pages = pages_with_cells(site_dir)
     if slugs:
         pages = {s: u for s, u in pages.items() if s in slugs}
@@ -566,7 +571,7 @@ def run(reps: int, site_dir: Path, slugs: list[str] | None = None) -> list[Measu
         raise RuntimeError(f"no chapter page with cells in {site_dir}")
     first_slug = next(iter(pages))
     with serve(site_dir) as (base, served), browsers() as profile:
-        weights = page_weights(profile, base, served, site_dir)
+        weights = page_weights(profile, base, served, site_dir, slugs)
         start = startup(profile, base, served, pages[first_slug], reps)
         nav = next_page(profile, reps)
         with serve(site_dir, isolated=True) as (isolated_base, _):
