@@ -3,7 +3,7 @@
     ch = Chapter.start(__file__)      # or Chapter.start("02_activations") where there is no __file__
     ch.results["test_acc"] = {...}
     ch.figure("grad_norms", draw)     # draw(fig, tr)
-    ch.finish()
+    ch.finish()                       # results.json and provenance.json
 
 A run is told two things on its command line, and nothing else: `--out DIR` (where to write) and
 `--quick` (apply the toml's `[quick]` table). `make figures` passes both to each chapter process (a
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import platform
 import random
 import re
 import sys
@@ -31,6 +32,7 @@ from gradbook import results as results_io
 
 SLUG = re.compile(r"^(\d{2})_([a-z0-9_]+)$")
 RESERVED_KEYS = ("chapter", "seed", "quick", "config")
+PROVENANCE = "provenance.json"  # beside results.json: see Chapter.provenance
 
 
 class ConfigError(ValueError):
@@ -142,6 +144,25 @@ def seed_everything(seed: int, threads: int, uses_torch: bool) -> None:
     threadpool_limits(limits=threads)  # BLAS and OpenMP pools already loaded (numpy's OpenBLAS)
 
 
+def library_versions() -> dict[str, str | None]:
+    """Python and the libraries that compute and draw the figures (torch None if not loaded)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(dist: str) -> str | None:
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            return None
+
+    torch = sys.modules.get("torch")  # a chapter with uses_torch = false never loads it
+    return {
+        "python": platform.python_version(),
+        "torch": getattr(torch, "__version__", None) if torch else None,
+        "numpy": installed("numpy"),
+        "matplotlib": installed("matplotlib"),
+    }
+
+
 _HERE = Path(__file__).resolve().parent.parent  # the checkout gradbook was imported from
 
 
@@ -213,7 +234,10 @@ class Chapter:
         draw: Callable[[Any, Callable[[str, str], str]], None],
         figsize: tuple[float, float] | None = None,
     ) -> list[Path]:
-        """Draw `name.en.svg` and `name.zh.svg` from one `draw(fig, tr)`; see `gradbook.plot`."""
+        """Draw `name.<lang>.svg` and its data `name.<lang>.csv` from one `draw(fig, tr)`.
+
+        See `gradbook.plot` (the SVGs) and `gradbook.figdata` (the CSVs).
+        """
         from gradbook import plot  # matplotlib only when a figure is drawn
 
         self._check_open()
@@ -244,12 +268,36 @@ class Chapter:
                 f"chapter {self.slug}: results miss required keys: {names} "
                 f"(listed in required_keys of {self.slug}.toml)"
             )
+        results_io.atomic_write_text(
+            self.out_dir / PROVENANCE, results_io.dumps(results_io.to_jsonable(self.provenance()))
+        )
         path = results_io.atomic_write_text(self.out_dir / "results.json", results_io.dumps(doc))
         self._finished = True
         mode = "quick" if self.quick else "full"
         print(f"[gradbook] {self.slug} ({mode}): results.json and {len(self.figures)} figure files "
               f"in {_shown(self.out_dir)}")  # fmt: skip
         return path
+
+    def provenance(self) -> dict[str, Any]:
+        """Where this run's figures come from: seeds, config, library versions, the files.
+
+        Only what is the same on every run of the same inputs on this machine, so the file is as
+        byte-reproducible as the figures; the build adds the date and the commit to the manifest.
+        """
+        figures: dict[str, dict[str, dict[str, str]]] = {}
+        for path in self.figures:
+            name, lang, ext = path.name.rsplit(".", 2)
+            figures.setdefault(name, {}).setdefault(ext, {})[lang] = path.name
+        return {
+            "chapter": self.slug,
+            "source": f"chapters_src/{self.source.name}",
+            "quick": self.quick,
+            "seed": self.seed,
+            "seeds": self.config.get("seeds"),
+            "config": self.config,
+            "versions": library_versions(),
+            "figures": figures,
+        }
 
     def _check_open(self) -> None:
         if self._finished:

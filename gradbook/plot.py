@@ -10,6 +10,8 @@ the light and the dark site theme; the Okabe-Ito colour-blind-safe palette; size
 legible when the SVG is shrunk to a phone's width. Latin text and math use DejaVu Sans (ships with
 matplotlib); Chinese falls back to Noto Sans SC from `pylopdf_fonts_zh_cn`, registered here.
 A glyph missing from both fonts is an error that names the figure and the text, never a tofu box.
+Beside each SVG, `render` writes the figure's data as CSV, read back from the drawn figure
+(`gradbook.figdata`), so a reader can redraw it in their own tool.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gradbook.figdata import figure_csv
 from gradbook.results import atomic_write_bytes
 
 LANGS = ("en", "zh")
@@ -237,6 +240,17 @@ def render_svg(
     name: str, draw: Draw, lang: str, figsize: tuple[float, float] | None = None
 ) -> bytes:
     """Draw one language's figure and return its SVG bytes (nothing is written)."""
+    return render_figure(name, draw, lang, figsize)[0]
+
+
+def render_figure(
+    name: str, draw: Draw, lang: str, figsize: tuple[float, float] | None = None
+) -> tuple[bytes, bytes]:
+    """Draw one language's figure: (its SVG bytes, the CSV of what it plots); nothing is written.
+
+    The CSV is read back from the drawn Figure (`gradbook.figdata`), so it holds exactly what the
+    reader sees, with the labels of the language drawn.
+    """
     import matplotlib
     from matplotlib.figure import Figure
 
@@ -253,6 +267,7 @@ def render_svg(
                 metadata={"Date": None, "Creator": None, "Title": name, "Language": lang},
             )
         located = _missing_glyphs(fig) + [(_offending_text(fig, p), p) for p in problems]
+        data = figure_csv(fig)  # inside the style: "C0" and the like resolve to the house palette
     if located:
         text, problem = located[0]
         raise FigureError(f"figure {name!r} ({lang}): missing glyph in text {text!r}: {problem}")
@@ -263,7 +278,7 @@ def render_svg(
                 f"figure {name!r} (en) contains Chinese text {chinese[0]!r}; "
                 "wrap labels in tr('English', '中文')"
             )
-    return buf.getvalue()
+    return buf.getvalue(), data
 
 
 def render(
@@ -272,11 +287,16 @@ def render(
     out_dir: str | Path,
     figsize: tuple[float, float] | None = None,
 ) -> list[Path]:
-    """Write `<name>.en.svg` and `<name>.zh.svg` into `out_dir` (atomically); return their paths.
+    """Write `<name>.<lang>.svg` and its data `<name>.<lang>.csv` per language (atomically).
 
-    Both languages are rendered before either is written, so a failure leaves no half pair.
+    Returns the paths, SVGs first. Both languages are rendered before anything is written, so a
+    failure leaves no half set. The two CSVs hold the same numbers (one `draw`), labelled in their
+    language; `figdata.COLUMNS` names the columns in both.
     """
     if not _NAME.match(name):
         raise ValueError(f"figure name {name!r}: use lower-case letters, digits and '_'")
-    svgs = {lang: render_svg(name, draw, lang, figsize) for lang in LANGS}
-    return [atomic_write_bytes(Path(out_dir) / f"{name}.{lang}.svg", svgs[lang]) for lang in LANGS]
+    drawn = {lang: render_figure(name, draw, lang, figsize) for lang in LANGS}
+    out = Path(out_dir)
+    svgs = [atomic_write_bytes(out / f"{name}.{lang}.svg", drawn[lang][0]) for lang in LANGS]
+    csvs = [atomic_write_bytes(out / f"{name}.{lang}.csv", drawn[lang][1]) for lang in LANGS]
+    return svgs + csvs

@@ -114,10 +114,15 @@ def test_failures_are_reported_and_the_rest_is_built(tmp_path: Path) -> None:
     err = result.stderr
     figures = root / "figures"
     assert sorted(p.name for p in (figures / "01_fine").iterdir()) == [
+        "line.en.csv",  # the figure's data (tests/test_figure_data.py)
         "line.en.svg",
+        "line.zh.csv",
         "line.zh.svg",
+        "provenance.json",
         "results.json",
     ]
+    run = json.loads((figures / "manifest.json").read_text())["chapters"]["01_fine"]["run"]
+    assert set(run) == {"inputs_sha256", "commit", "date"}  # the build's part of the provenance
     assert json.loads((figures / "02_extra" / "results.json").read_text())["value"] == 1
     assert not (figures / "04_nan").exists() and not (figures / "05_badtoml").exists()
     # the NaN, from the real training loop: chapter, exception, message, chapter line, origin
@@ -248,8 +253,15 @@ def test_two_clean_builds_are_byte_identical(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert build(root, "--only", *GOOD, "--out", str(a)).returncode == 0
     assert build(root, "--only", *GOOD, "--out", str(b), "--jobs", "1").returncode == 0
-    assert snapshot(a) == snapshot(b)
-    assert len(snapshot(a)) == 6  # 2 svg + 3 results.json + manifest
+    first, second = snapshot(a), snapshot(b)
+    # the manifest's "run" records (date, commit) are the one thing a rerun may change: kept out
+    # of the chapters' files (gradbook/build/provenance.py) and of what --check compares
+    manifests = [json.loads(snap.pop("manifest.json")) for snap in (first, second)]
+    for m in manifests:
+        for entry in m["chapters"].values():
+            assert set(entry.pop("run")) == {"inputs_sha256", "commit", "date"}
+    assert first == second and manifests[0] == manifests[1]
+    assert len(first) == 10  # 2 svg + 2 csv + 3 results.json + 3 provenance.json
 
 
 def test_quick_build_uses_the_quick_table_and_never_touches_figures(tmp_path: Path) -> None:
@@ -305,7 +317,10 @@ def test_running_a_chapter_directly_writes_a_scratch_folder(built: Path) -> None
     assert result.returncode == 0, result.stderr
     res = json.loads((out / "results.json").read_text())
     assert res["quick"] is True and len(res["values"]) == 4
-    assert sorted(p.name for p in out.iterdir()) == ["line.en.svg", "line.zh.svg", "results.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        *("line.en.csv", "line.en.svg", "line.zh.csv", "line.zh.svg"),
+        *("provenance.json", "results.json"),
+    ]
 
 
 def test_the_failure_report_reads_the_last_traceback_of_a_log(tmp_path: Path) -> None:

@@ -26,8 +26,10 @@ def test_renders_both_languages_as_paths_without_glyph_warnings(tmp_path: Path) 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning, missing glyphs included, fails the test
         paths = plot.render("grad_norms", draw_grad_norms, tmp_path)
-    assert [p.name for p in paths] == ["grad_norms.en.svg", "grad_norms.zh.svg"]
-    en, zh = (p.read_text(encoding="utf-8") for p in paths)
+    svgs = ["grad_norms.en.svg", "grad_norms.zh.svg"]
+    csvs = ["grad_norms.en.csv", "grad_norms.zh.csv"]  # the data: tests/test_figure_data.py
+    assert [p.name for p in paths] == svgs + csvs
+    en, zh = (p.read_text(encoding="utf-8") for p in paths[:2])
     for svg in (en, zh):
         assert "<text" not in svg  # text became paths: the browser needs no font
         assert "<path" in svg
@@ -35,7 +37,7 @@ def test_renders_both_languages_as_paths_without_glyph_warnings(tmp_path: Path) 
     assert "NotoSansSC-Regular" in zh  # Chinese glyphs drawn from Noto Sans SC
     assert "NotoSansSC-Regular" not in en
     assert "<dc:language>zh</dc:language>" in zh
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["grad_norms.en.svg", "grad_norms.zh.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(svgs + csvs)
 
 
 def test_output_is_deterministic(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from gradbook.build import failure, manifest, paths, publish
+from gradbook.build import failure, manifest, paths, provenance, publish
 from gradbook.build.discover import ChapterSource
 from gradbook.build.progress import Progress
 
@@ -124,10 +124,11 @@ class Runner:
             shutil.rmtree(run.staged, ignore_errors=True)
             return Outcome(slug, False, seconds, fail, run.log)
         outputs = manifest.output_hashes(run.staged)
+        ran = provenance.run_record(self.root, run.job.inputs)  # not compared by --check
         with manifest.locked(self.out_root):  # another build may publish into the same directory
             publish.swap_in(run.staged, self.out_root / slug)
             data = manifest.load(self.out_root, self.mode)
-            data["chapters"][slug] = {"inputs": run.job.inputs, "outputs": outputs}
+            data["chapters"][slug] = {"inputs": run.job.inputs, "outputs": outputs, "run": ran}
             manifest.save(self.out_root, data)
         return Outcome(slug, True, seconds, None, run.log, sorted(outputs))
 

@@ -1,0 +1,203 @@
+"""A figure's data (CSV) and provenance: read back from the drawn figure, committed, linked.
+
+Three layers: `gradbook.figdata` on small figures of each artist kind (a dropped line fails); every
+committed figure against its own SVG (the CSV has as many series of each kind as the SVG draws);
+the built site (every figure of both languages links a CSV and a provenance file that exist).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from gradbook import figdata, plot
+from gradbook.build import provenance
+
+REPO = Path(__file__).resolve().parent.parent
+FIGURES = REPO / "figures"
+
+
+def rows_of(draw, lang: str = "en") -> list[dict[str, str]]:
+    _svg, data = plot.render_figure("t", draw, lang)
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
+
+
+def series(rows: list[dict[str, str]]) -> Counter:
+    return Counter((r["panel"], r["series"], r["kind"]) for r in rows)
+
+
+# -- gradbook.figdata on one figure per artist kind ------------------------------------------------
+
+
+def test_lines_every_point_with_its_label_and_exact_floats() -> None:
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        ax.semilogy([1, 2, 3], [0.1, 1 / 3, 1e-300], label=tr("sigmoid", "S 型"))
+        ax.plot([1, 2], [5.0, 6.0])  # unlabelled: still a series
+        ax.set_xlabel(tr("layer", "层"))
+        ax.set_title(tr("Norms", "范数"))
+
+    rows = rows_of(draw)
+    assert list(rows[0]) == list(figdata.COLUMNS)
+    assert series(rows) == {("Norms", "sigmoid", "line"): 3, ("Norms", "line 2", "line"): 2}
+    assert [float(r["y"]) for r in rows[:3]] == [0.1, 1 / 3, 1e-300]  # repr: reads back exactly
+    assert rows[0]["y"] == repr(1 / 3) or rows[1]["y"] == repr(1 / 3)
+    assert {r["x_label"] for r in rows} == {"layer"} and rows[0]["y_scale"] == "log"
+    zh = rows_of(draw, "zh")
+    assert [r["series"] for r in zh][:3] == ["S 型"] * 3 and zh[0]["panel"] == "范数"
+    assert [(r["x"], r["y"]) for r in zh] == [(r["x"], r["y"]) for r in rows]  # the same numbers
+
+
+def test_reference_lines_bands_and_masked_points() -> None:
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        ax.plot([0, 1, 2], [1.0, float("nan"), 3.0], label="mean")
+        ax.fill_between([0, 1, 2], [0.5, 1.5, 2.5], [1.5, 2.5, 3.5], alpha=0.2, label="range")
+        ax.axhline(0.25, linestyle=":")
+        ax.axvline(1.5)
+
+    rows = rows_of(draw)
+    kinds = Counter(r["kind"] for r in rows)
+    assert kinds == {"line": 3, "band": 3, "hline": 1, "vline": 1}
+    band = [r for r in rows if r["kind"] == "band"]
+    assert [(r["x"], r["y_low"], r["y_high"]) for r in band] == [
+        ("0.0", "0.5", "1.5"), ("1.0", "1.5", "2.5"), ("2.0", "2.5", "3.5"),
+    ]  # fmt: skip
+    assert [r["y"] for r in rows if r["kind"] == "line"][1] == "nan"
+    assert next(r for r in rows if r["kind"] == "hline")["y"] == "0.25"
+    assert next(r for r in rows if r["kind"] == "vline")["x"] == "1.5"
+    assert all(r["color"].startswith("#") for r in rows)
+
+
+def test_bars_on_categories_with_error_bars() -> None:
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        ax.bar(["plain", "relu"], [1.0, 2.0], label="mean")
+        ax.errorbar(["plain", "relu"], [1.0, 2.0], yerr=[[0.25, 0.5], [0.5, 1.0]], fmt="none",
+                    capsize=3)  # fmt: skip
+        ax.errorbar([0, 1], [3.0, 4.0], yerr=0.5, marker="o", capsize=3, label="runs")
+
+    rows = rows_of(draw)
+    bars = [r for r in rows if r["kind"] == "bar"]
+    assert [(r["category"], r["x"], r["y"]) for r in bars] == [("plain", "0.0", "1.0"),
+                                                                ("relu", "1.0", "2.0")]  # fmt: skip
+    errs = [r for r in rows if r["kind"] == "errorbar"]
+    assert [(r["y"], r["y_low"], r["y_high"]) for r in errs] == [
+        ("", "0.75", "1.5"), ("", "1.5", "3.0"), ("3.0", "2.5", "3.5"), ("4.0", "3.5", "4.5"),
+    ]  # fmt: skip
+    assert not [r for r in rows if r["kind"] == "line"]  # an errorbar's lines are not lines again
+
+
+def test_scatter_keeps_each_points_colour_and_images_their_pixels() -> None:
+    def draw(fig, tr) -> None:
+        left, right = fig.subplots(1, 2)
+        left.scatter([0.0, 1.0], [2.0, 3.0], c=["#ff0000", "#0000ff"], label="points")
+        image = right.imshow([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], extent=(0, 3, 0, 2))
+        fig.colorbar(image, ax=right)  # the colour scale is not data
+
+    rows = rows_of(draw)
+    pts = [r for r in rows if r["kind"] == "scatter"]
+    assert [(r["x"], r["y"], r["color"]) for r in pts] == [("0.0", "2.0", "#ff0000"),
+                                                           ("1.0", "3.0", "#0000ff")]  # fmt: skip
+    pixels = [r for r in rows if r["kind"] == "image"]
+    assert len(pixels) == 6 and {r["panel"] for r in pixels} == {"2"}
+    top_left = pixels[0]  # origin "upper": row 0 is drawn at the top
+    assert (top_left["x"], top_left["y"], top_left["z"]) == ("0.5", "1.5", "1.0")
+    assert {r["panel"] for r in rows} == {"1", "2"}  # no third panel for the colorbar
+
+
+def test_csv_is_deterministic_and_written_beside_the_svgs(tmp_path: Path) -> None:
+    def draw(fig, tr) -> None:
+        fig.add_subplot().plot([0.1, 0.2], [0.3, 0.4], label=tr("a", "甲"))
+
+    paths = plot.render("pair", draw, tmp_path)
+    assert [p.name for p in paths] == ["pair.en.svg", "pair.zh.svg", "pair.en.csv", "pair.zh.csv"]
+    assert (tmp_path / "pair.en.csv").read_bytes() == plot.render_figure("pair", draw, "en")[1]
+    assert b"\r" not in (tmp_path / "pair.en.csv").read_bytes()
+    assert "甲" in (tmp_path / "pair.zh.csv").read_text(encoding="utf-8")
+
+
+# -- every committed figure: CSV against its own SVG ---------------------------------------------
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def drawn_series(svg: Path) -> Counter:
+    """Per kind, the data artists the SVG draws outside axes ticks and legends.
+
+    Matplotlib's SVG writer puts each artist in a `<g id="line2d_7">`-style group; a line inside a
+    tick or a legend is not data. An errorbar with caps draws its caps as two more line2d groups.
+    """
+    tree = ET.parse(svg)
+    counts: Counter = Counter()
+
+    def walk(node: ET.Element, inside_chrome: bool) -> None:
+        gid = node.get("id", "")
+        chrome = inside_chrome or gid.startswith(("xtick", "ytick", "legend", "matplotlib.axis"))
+        if node.tag == f"{SVG}g" and not chrome:
+            kind = gid.rsplit("_", 1)[0]
+            if kind in ("line2d", "FillBetweenPolyCollection", "PathCollection", "image"):
+                counts[kind] += 1
+        for child in node:
+            walk(child, chrome)
+
+    walk(tree.getroot(), False)
+    return counts
+
+
+def committed_figures() -> list[Path]:
+    return sorted(FIGURES.glob("*/*.en.svg"))
+
+
+def test_every_committed_figure_has_its_data_in_both_languages() -> None:
+    figures = committed_figures()
+    assert figures, "no committed figures: run `make figures`"
+    for svg in figures:
+        base = svg.name.removesuffix(".en.svg")
+        en, zh = (svg.with_name(f"{base}.{lang}.csv") for lang in ("en", "zh"))
+        assert en.is_file() and zh.is_file(), f"{svg.parent.name}/{base}: no CSV (make figures)"
+        en_rows = list(csv.DictReader(io.StringIO(en.read_text(encoding="utf-8"))))
+        zh_rows = list(csv.DictReader(io.StringIO(zh.read_text(encoding="utf-8"))))
+        assert en_rows, f"{svg.parent.name}/{base}: the CSV has no data"
+        numbers = ("kind", "x", "y", "z", "y_low", "y_high")
+        assert [[r[k] for k in numbers] for r in en_rows] == [
+            [r[k] for k in numbers] for r in zh_rows
+        ], f"{svg.parent.name}/{base}: the two languages' CSVs hold different numbers"
+
+
+@pytest.mark.parametrize("svg", committed_figures(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_committed_csv_has_every_series_the_figure_draws(svg: Path) -> None:
+    text = svg.with_name(svg.name.replace(".svg", ".csv")).read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    per = {kind: {(r["panel"], r["series"]) for r in rows if r["kind"] == kind} for kind in
+           ("line", "hline", "vline", "errorbar", "band", "polygon", "scatter", "image")}  # fmt: skip
+    drawn = drawn_series(svg)
+    errorbars = {(r["panel"], r["series"]) for r in rows if r["kind"] == "errorbar"}
+    lines = len(per["line"]) + len(per["hline"]) + len(per["vline"])
+    # an errorbar's own line2d groups: its data line (if drawn) and up to two rows of caps
+    assert lines <= drawn["line2d"] <= lines + 3 * len(errorbars), (svg.name, drawn, per)
+    assert len(per["band"]) + len(per["polygon"]) == drawn["FillBetweenPolyCollection"]
+    assert len(per["scatter"]) == drawn["PathCollection"]
+    assert len(per["image"]) == drawn["image"]
+
+
+def test_every_chapter_has_provenance_with_its_run() -> None:
+    manifest = json.loads((FIGURES / "manifest.json").read_text(encoding="utf-8"))
+    for slug, entry in manifest["chapters"].items():
+        doc = json.loads((FIGURES / slug / "provenance.json").read_text(encoding="utf-8"))
+        assert doc["chapter"] == slug and doc["quick"] is False
+        assert doc["seed"] == doc["config"]["seed"]
+        assert set(doc["versions"]) == {"python", "torch", "numpy", "matplotlib"}
+        svgs = {p.name.split(".")[0] for p in (FIGURES / slug).glob("*.en.svg")}
+        assert set(doc["figures"]) == svgs, slug
+        run = entry["run"]
+        assert run["inputs_sha256"] == provenance.inputs_digest(entry["inputs"])
+        assert re.fullmatch(r"[0-9a-f]{40}|uncommitted", run["commit"]), slug
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", run["date"]), slug
