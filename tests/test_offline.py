@@ -122,6 +122,16 @@ def test_the_version_follows_the_bytes_and_the_worker_names_every_language(tmp_p
     assert worker_header(site)["version"] != header["version"]
 
 
+def test_the_control_speaks_both_languages() -> None:
+    """Every string of the control and the offline page exists in both languages."""
+    text = (REPO / "web/src/offline-text.js").read_text(encoding="utf-8")
+    en = text[text.index("  en: {") : text.index("  zh: {")]
+    zh = text[text.index("  zh: {") : text.index("\n};")]
+    keys = lambda block: re.findall(r"^    (\w+):", block, re.M)  # noqa: E731
+    assert keys(en) == keys(zh) and len(keys(en)) > 10
+    assert not re.search(r"[\u4e00-\u9fff],|,[\u4e00-\u9fff]", zh)  # ，beside Chinese
+
+
 @contextmanager
 def serving(root: Path, *, isolated: bool = False) -> Iterator[tuple[str, Callable[[], None]]]:
     """Serve root on a free port; yields the base URL and a function that cuts the server off."""
@@ -193,7 +203,7 @@ def test_after_one_visit_a_chapter_never_opened_runs_its_cell_offline(
         assert button.count() == 1 and page.locator(".gb-offline [role=status]").count() == 1
         wait_saved(page, lang)
         assert page.locator(".gb-offline [role=status]").text_content() == SAVED[lang]
-        assert cache_names(page) == [f"gradbook-{worker_header(built_site)['version']}"]
+        assert cache_names(page) == [f"gradbook / {worker_header(built_site)['version']}"]
 
         cut()
         page.context.set_offline(True)
@@ -228,7 +238,7 @@ def test_a_new_build_replaces_the_old_cache(
         page.goto(base)
         wait_saved(page, "en")
         first = cache_names(page)
-        assert first == [f"gradbook-{worker_header(site)['version']}"]
+        assert first == [f"gradbook / {worker_header(site)['version']}"]
 
         # The second build knows its address, so its pages differ (and instant navigation is on).
         second = tmp_path / "second"
@@ -240,7 +250,7 @@ def test_a_new_build_replaces_the_old_cache(
         assert proc.returncode == 0, proc.stdout + proc.stderr
         shutil.rmtree(site)
         shutil.copytree(second, site)
-        new_cache = f"gradbook-{worker_header(site)['version']}"
+        new_cache = f"gradbook / {worker_header(site)['version']}"
         assert [new_cache] != first
 
         page.reload()  # the browser checks the worker on a navigation; update() makes sure
@@ -265,4 +275,32 @@ def test_a_new_build_replaces_the_old_cache(
         page.context.set_offline(True)
         page.goto(base + "chapters/02_activations/")
         assert base in (page.locator("link[rel=canonical]").get_attribute("href") or "")
+    assert set(hosts) <= LOCAL_HOSTS
+
+
+@pytest.mark.browser
+def test_on_save_data_the_book_waits_for_the_button_which_the_keyboard_presses(
+    browser, built_site: Path
+) -> None:
+    with serving(built_site) as (base, _), reader(browser) as (page, hosts):
+        page.add_init_script(
+            "Object.defineProperty(navigator, 'connection', { value: { saveData: true } })"
+        )
+        page.goto(base + "zh/")
+        label = page.locator(LABEL)
+        page.wait_for_function(
+            "(sel) => document.querySelector(sel)?.textContent === '尚未保存供离线阅读'", arg=LABEL
+        )
+        # Past the moment the page would have started saving by itself (an idle callback).
+        page.evaluate(
+            "() => new Promise((ok) => requestIdleCallback(() => setTimeout(ok, 1000), { timeout: 6000 }))"
+        )
+        assert label.text_content() == "尚未保存供离线阅读"
+        button = page.locator(".gb-offline__button")
+        assert button.get_attribute("aria-disabled") == "false"
+        assert "MB" in (button.get_attribute("title") or "")  # the size to save, before saving
+        button.focus()
+        page.keyboard.press("Enter")
+        wait_saved(page, "zh")
+        assert button.get_attribute("aria-disabled") == "true"
     assert set(hosts) <= LOCAL_HOSTS

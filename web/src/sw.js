@@ -14,10 +14,11 @@
 import { offlinePage } from "./offline-text.js";
 
 const SITE = self.GRADBOOK_OFFLINE;
-const PREFIX = "gradbook-";
+const SCOPE = self.registration.scope;
+// The scope's path is in the name: two builds of the book on one host keep their own caches.
+const PREFIX = `gradbook ${new URL(SCOPE).pathname} `;
 const CACHE = `${PREFIX}${SITE.version}`;
 const CONCURRENCY = 4; // downloads at a time while saving
-const SCOPE = self.registration.scope;
 
 // Each language with absolute URLs, the longest root first (zh/ before the English root).
 const LANGUAGES = Object.entries(SITE.languages)
