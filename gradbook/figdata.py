@@ -5,7 +5,8 @@ out: whatever a `draw(fig, tr)` put on its axes is in the CSV. One row per plott
 format, so pandas (`pd.read_csv`), R (`read.csv`) and spreadsheets load it as it is:
 
     panel   the axes' title, else its number (1, 2, ...) in the figure
-    series  the artist's legend label, else "<kind> <n>" (its number among the panel's series)
+    series  the artist's legend label, else "<kind> <n>" (its number among the panel's series);
+            an unlabelled band is named after the labelled line of its colour
     kind    line, hline, vline, errorbar, bar, band, scatter, image, polygon
     x, y    the point (bar: centre and top; band: x only; image: pixel centre; hline: y only)
     z       an image's value at the pixel
@@ -81,6 +82,7 @@ class _Panel:
         self.cats = _category(ax.xaxis)
         self.count = 0
         self.rows: list[Row] = []
+        self.line_names: dict[str, str] = {}  # colour -> label of the first labelled line in it
         self.axes_cols = {
             "x_label": ax.get_xlabel(),
             "y_label": ax.get_ylabel(),
@@ -115,6 +117,8 @@ def _line(panel: _Panel, line: Any) -> None:
         panel.add(panel.series(line, kind), kind, color, x=x)
         return
     series = panel.series(line, "line")
+    if _label(line) is not None:
+        panel.line_names.setdefault(color, series)
     for x, y in zip(
         _floats(line.get_xdata(orig=False)), _floats(line.get_ydata(orig=False)), strict=True
     ):
@@ -182,9 +186,15 @@ def _flat(items: Iterable[Any]) -> Iterator[Any]:
 
 
 def _band(panel: _Panel, coll: Any) -> None:
-    """fill_between: each region's polygon runs out along y1 and back along y2 (matplotlib 3.10+)."""
-    series = panel.series(coll, "band")
+    """fill_between: each region's polygon runs out along y1 and back along y2 (matplotlib 3.10+).
+
+    An unlabelled band takes the name of the labelled line of its colour (the range of that line's
+    seeds, in the book's figures): the same series, told apart by its kind.
+    """
     color = _hex(coll.get_facecolor()[0]) if len(coll.get_facecolor()) else ""
+    series = panel.series(coll, "band")
+    if _label(coll) is None and color in panel.line_names:
+        series = panel.line_names[color]
     for path in coll.get_paths():
         verts = path.vertices
         if len(verts) % 2 == 1:  # a closed polygon repeats its first vertex

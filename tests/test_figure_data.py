@@ -13,12 +13,14 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from gradbook import figdata, plot
 from gradbook.build import provenance
+from gradbook.pages import figures as site_figures
 
 REPO = Path(__file__).resolve().parent.parent
 FIGURES = REPO / "figures"
@@ -34,6 +36,19 @@ def series(rows: list[dict[str, str]]) -> Counter:
 
 
 # -- gradbook.figdata on one figure per artist kind ------------------------------------------------
+
+
+def test_an_unlabelled_band_is_named_after_its_line() -> None:
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        for name in ("relu", "tanh"):
+            ax.plot([0, 1], [1.0, 2.0], color=plot.color(name), label=name)
+            ax.fill_between([0, 1], [0.5, 1.5], [1.5, 2.5], color=plot.color(name), alpha=0.2)
+
+    assert series(rows_of(draw)) == {
+        ("1", "relu", "line"): 2, ("1", "relu", "band"): 2,
+        ("1", "tanh", "line"): 2, ("1", "tanh", "band"): 2,
+    }  # fmt: skip
 
 
 def test_lines_every_point_with_its_label_and_exact_floats() -> None:
@@ -66,6 +81,7 @@ def test_reference_lines_bands_and_masked_points() -> None:
     rows = rows_of(draw)
     kinds = Counter(r["kind"] for r in rows)
     assert kinds == {"line": 3, "band": 3, "hline": 1, "vline": 1}
+    assert {r["series"] for r in rows if r["kind"] in ("line", "band")} == {"mean", "range"}
     band = [r for r in rows if r["kind"] == "band"]
     assert [(r["x"], r["y_low"], r["y_high"]) for r in band] == [
         ("0.0", "0.5", "1.5"), ("1.0", "1.5", "2.5"), ("2.0", "2.5", "3.5"),
@@ -201,3 +217,99 @@ def test_every_chapter_has_provenance_with_its_run() -> None:
         assert run["inputs_sha256"] == provenance.inputs_digest(entry["inputs"])
         assert re.fullmatch(r"[0-9a-f]{40}|uncommitted", run["commit"]), slug
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", run["date"]), slug
+
+
+# -- the site: every figure links its data and its provenance -------------------------------------
+
+
+def test_figure_links_in_the_page_language(tmp_path: Path) -> None:
+    d = tmp_path / "figures" / "02_activations"
+    d.mkdir(parents=True)
+    for lang in ("en", "zh"):
+        (d / f"grad_norms.{lang}.svg").write_text("<svg/>")
+        (d / f"grad_norms.{lang}.csv").write_text("panel\n")
+    md = "![Norms](fig:02_activations/grad_norms)"
+    with pytest.raises(site_figures.MissingFigure, match="02_activations/provenance.json"):
+        site_figures.rewrite_figures(md, src_uri="a.md", lang="en", figures_dir=d.parent)
+    (d / "provenance.json").write_text('{"chapter": "02_activations"}')
+    (d.parent / "manifest.json").write_text(
+        json.dumps({"chapters": {"02_activations": {"run": {"commit": "abc", "date": "d"}}}})
+    )
+    en, zh = (
+        site_figures.rewrite_figures(
+            md, src_uri="chapters/02_activations.md", lang=lang, figures_dir=d.parent
+        )
+        for lang in ("en", "zh")
+    )
+    assert en.splitlines()[1] == (
+        '<span class="gb-figure-links">[Data (CSV)](../figures/02_activations/grad_norms.en.csv)'
+        " · [Provenance](../figures/02_activations/provenance.json)</span>"
+    )
+    assert "[数据（CSV）](../figures/02_activations/grad_norms.zh.csv)" in zh
+    assert "[来源信息](../figures/02_activations/provenance.json)" in zh
+    files = site_figures.provenance_files(d.parent)
+    assert json.loads(files["figures/02_activations/provenance.json"]) == {
+        "chapter": "02_activations",
+        "run": {"commit": "abc", "date": "d"},
+    }
+    (d / "grad_norms.zh.csv").unlink()
+    with pytest.raises(site_figures.MissingFigure, match="grad_norms.zh.csv"):
+        site_figures.rewrite_figures(md, src_uri="a.md", lang="zh", figures_dir=d.parent)
+
+
+class _FigureLinks(HTMLParser):
+    """Each figure `<img>` of a page, with the links of the figure-links line that follows it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: list[dict] = []
+        self._in_links = False
+        self._href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "img" and "/figures/" in f"/{a.get('src', '')}":
+            self.figures.append({"src": a["src"], "links": []})
+        elif tag == "span" and site_figures.LINKS_CLASS in (a.get("class") or "").split():
+            self._in_links = True
+        elif tag == "a" and self._in_links and self.figures:
+            self._href = a.get("href")
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None and self.figures:
+            self.figures[-1]["links"].append((data, self._href))
+            self._href = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "span":
+            self._in_links = False
+
+
+@pytest.mark.site
+def test_every_figure_of_the_site_links_its_data_and_provenance(built_site: Path) -> None:
+    seen: set[tuple[str, str]] = set()
+    for lang, top in (("en", built_site), ("zh", built_site / "zh")):
+        data_label, prov_label = site_figures.LINKS[lang]
+        pages = [p for p in top.rglob("index.html") if lang == "zh" or "zh" not in p.parts]
+        for page in sorted(pages):
+            parser = _FigureLinks()
+            parser.feed(page.read_text(encoding="utf-8"))
+            for fig in parser.figures:
+                where = f"{page.relative_to(built_site)}: {fig['src']}"
+                assert [label for label, _ in fig["links"]] == [data_label, prov_label], where
+                (_, csv_href), (_, prov_href) = fig["links"]
+                svg = (page.parent / fig["src"]).resolve()
+                data, prov = ((page.parent / h).resolve() for h in (csv_href, prov_href))
+                assert data == svg.with_suffix(".csv") and data.is_file(), where
+                assert data.read_text(encoding="utf-8").startswith(",".join(figdata.COLUMNS))
+                doc = json.loads(prov.read_text(encoding="utf-8"))
+                assert prov.parent == svg.parent and doc["chapter"] == svg.parent.name, where
+                assert svg.name.split(".")[0] in doc["figures"] and doc["run"]["commit"], where
+                seen.add((lang, f"{svg.parent.name}/{svg.name.split('.')[0]}"))
+    named = {
+        (lang, f"{m['slug']}/{m['name']}")
+        for lang in ("en", "zh")
+        for page in (REPO / "docs" / lang / "chapters").glob("*.md")
+        for m in site_figures.FIG_LINK.finditer(page.read_text(encoding="utf-8"))
+    }
+    assert named and named <= seen, f"figures without links: {sorted(named - seen)[:5]}"
