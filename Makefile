@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export PYTHONHASHSEED := 0
 
-.PHONY: help setup web site serve preview figures figures-quick test test-fast bench lint format browser-deps clean
+.PHONY: help setup web site pdf serve preview figures figures-quick test test-fast bench lint format browser-deps clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ web: setup ## bundle the cells, copy Pyodide and KaTeX, subset the Chinese font,
 
 site: web ## build both languages into site/ (English) and site/zh/ from the committed figures
 	$(PY) -m gradbook.pages --out site
+
+pdf: site browser-deps ## the whole book as one PDF per language: site/pdf/gradbook-en.pdf, -zh.pdf (Chromium)
+	$(PY) -m gradbook.pdf --site site
 
 serve: site ## build and serve the site on http://$(HOST):$(PORT) (COOP/COEP: Stop keeps variables)
 	$(PY) -m gradbook.serve site --host $(HOST) --port $(PORT)
