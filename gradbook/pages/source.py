@@ -23,6 +23,8 @@ KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python
 STYLE = re.compile(r"<style[^>]*>(.*?)</style>\s*", re.S)
 SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>\s*", re.S)
 FOREIGN_URL = re.compile(r"""(?:https?:|["'])//[\w.-]+\.[a-z]{2,}/""", re.I)  # also "//host/"
+CODE_REGION = re.compile(r'<div class="highlight-ipynb( [^"]*)?">')
+CODE_LABEL = {"en": "Code cell {n}", "zh": "第 {n} 个代码单元"}
 FUTURE = re.compile(r"^from __future__ import .*$")
 START = re.compile(r"\bChapter\.start\(__file__\)")
 START_IN_NOTEBOOK = "Chapter.start(run.module, argv=run.argv)"
@@ -124,3 +126,20 @@ def hoist_styles(html: str, href: str) -> tuple[str, str]:
 def drop_foreign_scripts(html: str) -> str:
     """Remove every ``<script>`` whose source or text names a URL on another host."""
     return SCRIPT.sub(lambda m: "" if FOREIGN_URL.search(m[0]) else m[0], html)
+
+
+def label_code_regions(html: str, lang: str) -> str:
+    """Make each notebook code block a named, focusable region (``tabindex="0"``).
+
+    A long line scrolls the block sideways; a keyboard reader can only scroll what takes focus,
+    and the label ("Code cell 3", 第 3 个代码单元) says what the focus landed on (WCAG 2.1.1).
+    """
+    count = 0
+
+    def label(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        name = CODE_LABEL[lang].format(n=count)
+        return f'{m[0][:-1]} tabindex="0" role="region" aria-label="{name}">'
+
+    return CODE_REGION.sub(label, html)
