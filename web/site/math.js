@@ -10,6 +10,9 @@ function typeset() {
     const tex = el.textContent.trim();
     const display = tex.startsWith("\\[");
     katex.render(tex.slice(2, -2), el, { ...options, displayMode: display });
+    // A display wider than the page scrolls (extra.css): a keyboard reader must be able to focus it.
+    // Every display, not only those wider now: the width changes with the fonts and the window.
+    if (display) el.tabIndex = 0;
   }
   if (typeof renderMathInElement === "undefined") return;
   for (const el of document.querySelectorAll(".jupyter-wrapper .jp-MarkdownCell")) {
