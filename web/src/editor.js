@@ -56,7 +56,8 @@ export function createEditor(parent, code, { onRun, onChange, label }) {
         python(),
         syntaxHighlighting(highlightStyle),
         keymap.of([...runKeys, ...defaultKeymap, ...historyKeymap, indentWithTab]),
-        EditorView.contentAttributes.of({ "aria-label": label }),
+        // tabindex: the editor is focusable to axe too, so its scroller is a reachable region.
+        EditorView.contentAttributes.of({ "aria-label": label, tabindex: "0" }),
         EditorView.updateListener.of((update) => {
           if (update.docChanged && onChange) onChange();
         }),
