@@ -35,6 +35,7 @@ TEXT = {
         "hint": "Hint 1 of {n}",
         "progress": "{p} of {t} checked exercises passed on this page",
         "confirm": "Check your own attempt first?",
+        "code_error": "Your code raised an error (see the traceback below); fix it and check again.",
     },
     "zh": {
         "failed": "还没通过：",
@@ -42,6 +43,7 @@ TEXT = {
         "hint": "提示 1（共 {n} 条）",
         "progress": "本页 {t} 道自动检查的练习中，你已通过 {p} 道",
         "confirm": "要不要先检查一下你自己的尝试？",
+        "code_error": "你的代码出错了（见下面的回溯信息）；改正后再检查一次。",
     },
 }
 
@@ -240,3 +242,21 @@ def test_a_check_message_holding_html_is_shown_as_text(reader: Reader) -> None:
     assert result.locator("img, b").count() == 0
     assert result.locator("code").inner_text() == "<b>bold</b>"
     assert reader.page.evaluate("() => window.pwned") is None
+
+
+def test_an_error_in_the_readers_code_shows_its_traceback_and_skips_the_check(
+    reader: Reader,
+) -> None:
+    (ident, _), *_ = page_exercises(reader.lang)
+    reader.open(f"{CHAPTER}/")
+    box = reader.live(ident)
+    reader.page.evaluate(
+        "([id, code]) => window.gradbookCells.exercises.find(x => x.id === id)"
+        ".setCodeQuietly(code)",
+        [ident, "x = 1\ny = x / 0\n"],
+    )
+    box.locator(".pyexercise-check").click()
+    assert reader.result(ident, ("error", "failed", "passed")) == TEXT[reader.lang]["code_error"]
+    stderr = box.locator(".pycell-stderr").inner_text()
+    assert "ZeroDivisionError" in stderr and "y = x / 0" in stderr
+    assert "<check of" not in stderr  # the check did not run
