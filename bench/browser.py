@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import statistics
 import tempfile
@@ -164,17 +165,22 @@ def browsers() -> Iterator[Callable[[], contextlib.AbstractContextManager]]:
 
     Each profile is a new user-data directory with its own disk cache, like a reader's first visit;
     reloading within one profile is a return visit. (An incognito context would keep only a small
-    in-memory cache, which drops Pyodide's 9 MB wasm file.)
+    in-memory cache, which drops Pyodide's 9 MB wasm file.) `service_workers="block"` gives a
+    browser that cannot register the book's service worker, so nothing is saved for offline.
     """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
 
         @contextmanager
-        def profile() -> Iterator:
+        def profile(service_workers: str = "allow") -> Iterator:
             with tempfile.TemporaryDirectory(prefix="gradbook-bench-chromium-") as user_dir:
                 context = pw.chromium.launch_persistent_context(
-                    user_dir, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+                    user_dir,
+                    executable_path=CHROMIUM,
+                    args=CHROMIUM_ARGS,
+                    headless=True,
+                    service_workers=service_workers,
                 )
                 try:
                     yield context
@@ -442,6 +448,33 @@ def _wait_for_quiet(served: Served, mark: int, quiet_s: float = 1.0, limit_s: fl
 # macOS, iOS, Android); this machine's Chromium has none and always fetches it. The page target
 # counts what every reader downloads; the font is reported beside it, not hidden.
 WEB_FONT_DIR = "/assets/web/fonts/"
+# The offline copy (offline.js, sw.js): a first visit saves its language's whole book in the
+# background once the page is idle (not under Save-Data). That is not what the page weighs; the
+# pages are weighed in a browser without the service worker, and the copy is reported on its own.
+OFFLINE_MANIFESTS = {"en": "offline.json", "zh": "zh/offline.json"}
+
+
+def offline_copy(site_dir: Path) -> list[Measure]:
+    """What the first visit's background save downloads per language: the files offline.json lists."""
+    sizes = {}
+    for lang, name in OFFLINE_MANIFESTS.items():
+        manifest = site_dir / name
+        if manifest.is_file():
+            files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+            sizes[lang] = sum(f["size"] for f in files)
+    if not sizes:
+        return []
+    worst = max(sizes, key=sizes.get)
+    return [
+        Measure(
+            "browser.bytes.offline",
+            "  the book saved for offline by a first visit, in the background",
+            "MB",
+            [megabytes(sizes[worst])],
+            note=f"{worst}, Pyodide included (offline.json); not in the page figures above",
+            extra={"bytes": sizes},
+        )
+    ]
 
 
 def page_weights(
@@ -449,7 +482,8 @@ def page_weights(
 ) -> list[Measure]:
     """What each chapter page makes a first-time visitor download before any Run: HTML, CSS, JS,
     fonts, the figures near the screen (the others are lazy), the search index; Pyodide excluded,
-    and the Chinese web font counted apart (WEB_FONT_DIR). Worst language per chapter. Also counts
+    and the Chinese web font (WEB_FONT_DIR) and the offline copy (OFFLINE_MANIFESTS) counted
+    apart. Worst language per chapter. Also counts
     every request that went to another host (there must be none). `slugs`: only these chapters."""
     out = []
     third_party: list[str] = []
@@ -459,7 +493,7 @@ def page_weights(
             continue
         weights: dict[str, dict] = {}
         for lang, index in by_lang.items():
-            with profile() as context:
+            with profile(service_workers="block") as context:
                 context.on(
                     "request",
                     lambda r: None if r.url.startswith(base) else third_party.append(r.url),
@@ -501,6 +535,7 @@ def page_weights(
             note="not in the page figures above; this machine has no CJK font",
         )
     )
+    out += offline_copy(site_dir)
     out.append(
         Measure(
             "browser.third_party_requests",

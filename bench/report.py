@@ -152,6 +152,7 @@ ZH_LABELS = {
     "probes.overhead_every10": "  同上，每 10 步记录一次",
     "tests.total": "测试套件（make test）",
     "browser.bytes.web_font": "  中文网页字体（仅在系统没有中文字体时下载）",
+    "browser.bytes.offline": "  首次访问时在后台保存的离线副本",
 }
 ZH_COLUMNS = ("测量项", "中位数", "最小", "最大", "目标", "结果")
 ZH_STATUS = {"met": "达标", "NOT MET": "未达标", "": ""}
