@@ -79,7 +79,7 @@ def run(
     batch: int = 64,
     depth: int = 10,
     width: int = 64,
-    tries: int = 3,
+    tries: int = 5,
 ) -> list[Measure]:
     """Time the variants on a `depth` x `width` ReLU MLP trained `steps` steps on digits.
 
