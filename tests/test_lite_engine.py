@@ -80,6 +80,19 @@ def test_sigmoid_and_exp_survive_extreme_inputs() -> None:
     assert Tensor([[0.0, -1.0]]).log().data[0][0] == -math.inf
 
 
+def test_relu_keeps_nan_as_in_torch() -> None:
+    """A NaN must survive a ReLU (torch: relu(nan) = nan, local gradient 1), or a blow-up hides."""
+    x = Tensor([[math.nan, -1.0, 2.0]], requires_grad=True)
+    y = x.relu()
+    y.sum().backward()
+    tx = torch.tensor([[math.nan, -1.0, 2.0]], dtype=torch.float64, requires_grad=True)
+    ty = tx.relu()
+    ty.sum().backward()
+    assert math.isnan(y.data[0][0]) and math.isnan(ty[0, 0].item())
+    assert y.data[0][1:] == ty[0, 1:].tolist()
+    assert x.grad == tx.grad.tolist()
+
+
 def test_log_backward_at_zero_is_inf_as_in_torch() -> None:
     """log's local gradient 1/x at x = 0 is inf in torch; lite must not raise ZeroDivisionError."""
     x = Tensor([[0.0, 2.0]], requires_grad=True)

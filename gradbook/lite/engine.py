@@ -201,8 +201,11 @@ class Tensor:
 
     def relu(self) -> Tensor:
         x = self.data
-        r = [[v if v > 0.0 else 0.0 for v in row] for row in x]
-        return self._unary(r, "relu", lambda: [[1.0 if v > 0.0 else 0.0 for v in row] for row in x])
+        # `not v <= 0` keeps NaN, as torch does: a NaN input must stay visible downstream
+        r = [[0.0 if v <= 0.0 else v for v in row] for row in x]
+        return self._unary(
+            r, "relu", lambda: [[0.0 if v <= 0.0 else 1.0 for v in row] for row in x]
+        )
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
         x = self.data
