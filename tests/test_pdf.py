@@ -20,7 +20,9 @@ from gradbook.pdf.links import add_line, link_pdfs
 
 REPO = Path(__file__).resolve().parents[1]
 LANGS = {"en": "", "zh": "zh"}
-PRINT_TIMEOUT_S = 900  # both languages on a loaded 2-core machine
+PRINT_TIMEOUT_S = 1500  # both languages, printed twice, on a loaded 2-core machine
+# Each test that reads the PDFs is marked timeout(1800): the printing happens in the first one's
+# setup, and its timeout (pytest-timeout) must cover it.
 pypdf = pytest.importorskip("pypdf")
 
 
@@ -50,9 +52,11 @@ def _text(reader) -> str:
     return "\n".join(page.extract_text() or "" for page in reader.pages)
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.site
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_the_outline_is_the_book_in_order(pdfs, built_site: Path, lang: str) -> None:
     reader = pypdf.PdfReader(pdfs[lang])
     top = [item for item in reader.outline if not isinstance(item, list)]
@@ -66,9 +70,11 @@ def test_the_outline_is_the_book_in_order(pdfs, built_site: Path, lang: str) -> 
     assert numbers[-len(starts) + 1 :] == [s + 1 for s in starts[1:]], contents
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.site
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_math_is_typeset_and_no_tex_is_left(pdfs, lang: str) -> None:
     text = _text(pypdf.PdfReader(pdfs[lang]))
     for raw in ("\\(", "\\)", "\\[", "\\]", "$$", "\\frac", "\\mathbb"):
@@ -87,6 +93,8 @@ def _embedded(font) -> bool:
 
 @pytest.mark.site
 @pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_the_chinese_pdf_has_chinese_text_in_embedded_fonts(pdfs) -> None:
     reader = pypdf.PdfReader(pdfs["zh"])
     text = _text(reader)
@@ -104,9 +112,11 @@ def _xobjects(page) -> int:
     return len(xobjects.get_object()) if xobjects else 0
 
 
+@pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.site
 @pytest.mark.browser
-@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_every_chapter_has_its_figures(pdfs, built_site: Path, lang: str) -> None:
     reader = pypdf.PdfReader(pdfs[lang])
     top = [item for item in reader.outline if not isinstance(item, list)]
