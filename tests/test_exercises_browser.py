@@ -188,12 +188,12 @@ def test_a_new_reader_fails_reads_a_hint_uses_the_solution_and_passes(reader: Re
     assert box.get_attribute("data-passed") == "true"  # Reset does not forget a pass
 
     reader.open("")
-    row = reader.page.locator(f'.exercise-progress-table tr[data-page="{CHAPTER}/"]')
+    row = reader.page.locator(f'.exercise-progress table tr[data-page="{CHAPTER}/"]')
     row.wait_for(timeout=30_000)
     assert row.get_attribute("data-passed") == "1"
     assert row.get_attribute("data-total") == str(total)
     assert row.locator("td").inner_text() == f"1 / {total}"
-    assert reader.page.locator(".exercise-progress-table tbody tr").count() >= 2
+    assert reader.page.locator(".exercise-progress table tbody tr").count() >= 2
 
 
 def test_the_solution_before_any_check_asks_first(reader: Reader) -> None:

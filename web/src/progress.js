@@ -46,8 +46,7 @@ function paragraph(text) {
 }
 
 function table(pages, home, t) {
-  const el = document.createElement("table");
-  el.className = "exercise-progress-table";
+  const el = document.createElement("table"); // no class: Material styles table:not([class])
   const caption = document.createElement("caption");
   caption.textContent = t.progressCaption;
   const head = document.createElement("thead");
