@@ -8,6 +8,7 @@ have fewer than two checked exercises: it fails until the chapters' exercises ar
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import markdown
 import pytest
@@ -354,11 +356,16 @@ def test_a_malformed_fence_names_the_exercise() -> None:
         render('```pyexercise id="broken"\n#| starter\nw = 1\n#| hint\nh\n#| solution\nw=2\n```\n')
 
 
-def book_markdown() -> markdown.Markdown:
-    """Markdown configured as the book's mkdocs.yml configures it (the zh project inherits it)."""
+@functools.cache
+def book_config() -> Any:
     from mkdocs.config import load_config
 
-    config = load_config(str(REPO / "mkdocs.yml"))
+    return load_config(str(REPO / "mkdocs.yml"))
+
+
+def book_markdown() -> markdown.Markdown:
+    """Markdown configured as the book's mkdocs.yml configures it (the zh project inherits it)."""
+    config = book_config()
     return markdown.Markdown(
         extensions=config["markdown_extensions"], extension_configs=config["mdx_configs"]
     )
