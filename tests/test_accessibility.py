@@ -118,7 +118,7 @@ class Auditor:
                 impact = node["impact"] or v["impact"] or "minor"
                 if impact not in SEVERE and v["id"] not in STRUCTURE:
                     continue
-                if any(v["id"] == rule and at.match(node["target"]) for rule, at, _ in EXCLUDED):
+                if any(v["id"] == rule and at.search(node["target"]) for rule, at, _ in EXCLUDED):
                     continue
                 summary = node["summary"] or v["help"]
                 found.append(Violation(label, v["id"], impact, node["target"], summary))
