@@ -134,7 +134,7 @@ def test_links_inside_the_book_become_internal_and_the_rest_go_to_the_web_book()
         '<article class="md-content__inner"><h1 id="t">T<a class="headerlink" href="#t">¶</a></h1>'
         '<p><a href="../../glossary/#relu">g</a> <a href="../../playground/">p</a>'
         ' <a href="#x">x</a> <a href="https://doi.org/1">d</a></p>'
-        '<img src="../../figures/02_activations/a.en.svg">'
+        '<img loading="lazy" src="../../figures/02_activations/a.en.svg">'
         '<div class="pycell"><pre><code>x = 1</code></pre></div></article>'
     )
     anchors = {"": "p-home", "chapters/02_activations/": "p-02", "glossary/": "p-glossary"}
@@ -142,6 +142,7 @@ def test_links_inside_the_book_become_internal_and_the_rest_go_to_the_web_book()
     assert 'href="#p-glossary--relu"' in page.html and 'href="#p-02--x"' in page.html
     assert 'href="https://b.org/playground/"' in page.html and "https://doi.org/1" in page.html
     assert 'src="/figures/02_activations/a.en.svg"' in page.html and "¶" not in page.html
+    assert "lazy" not in page.html  # a lazy figure would never load in the print page
     assert 'id="p-02--t"' in page.html and "https://b.org/chapters/02_activations/" in page.html
     offline = rewrite_page(html, "chapters/02_activations/", anchors, "/", None, "en")
     assert "playground" not in offline.html and ">p<" not in offline.html and " p " in offline.html

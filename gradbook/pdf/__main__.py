@@ -39,7 +39,8 @@ PREPARE = """async () => {
     katex.render(tex.slice(2, -2), el, { throwOnError: false, displayMode: tex.startsWith("\\\\[") });
   }
   body.hidden = false;
-  await Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+  const settled = Promise.all([...document.images].map((img) => img.decode().catch(() => null)));
+  await Promise.race([settled, new Promise((done) => setTimeout(done, 120000))]);
   await document.fonts.ready;
   return [...document.images].filter((img) => !img.naturalWidth).map((img) => img.src);
 }"""

@@ -108,6 +108,7 @@ def rewrite_page(
     for el in article.select("[id]"):
         el["id"] = f"{anchor}--{el['id']}"
     for img in article.select("img[src]"):
+        img.attrs.pop("loading", None)  # a lazy figure never loads in a print page: all at once
         src = img["src"]
         if not urlsplit(src).scheme:
             img["src"] = _resolve(lang_base, url, src)[0]
