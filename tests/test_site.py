@@ -415,6 +415,8 @@ def test_figures_link_the_page_language(tmp_path: Path) -> None:
     d.mkdir(parents=True)
     for lang in LANGS:
         (d / f"grad_norms.{lang}.svg").write_text("<svg/>")
+        (d / f"grad_norms.{lang}.csv").write_text("panel\n")  # its data (test_figure_data.py)
+    (d / "provenance.json").write_text("{}")
     md = "![Gradient norm per layer](fig:02_activations/grad_norms)\n\n`![x](fig:a/b)`"
     for lang in LANGS:
         out = figures.rewrite_figures(

@@ -6,7 +6,8 @@ single-language build, in this order:
 
 1. config: expand the nav's ``*`` patterns; add the shared assets (KaTeX, the cell front end,
    Pyodide, the site's script and stylesheet) to extra_css/extra_javascript.
-2. files: this language's figures; the shared assets, where this build carries them.
+2. files: this language's figures, their data (CSV) and each chapter's provenance; the shared
+   assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
    Once every page is read (env): the pages' checked exercises, for the home page's progress.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
@@ -37,7 +38,13 @@ from mkdocs.structure.pages import Page
 from gradbook import results
 from gradbook.pages import exercises, nav, offline, source
 from gradbook.pages.cjk import join_cjk_lines
-from gradbook.pages.figures import MissingFigure, figure_files, rewrite_figures
+from gradbook.pages.figures import (
+    MissingFigure,
+    data_files,
+    figure_files,
+    provenance_files,
+    rewrite_figures,
+)
 from gradbook.pages.numbers import BadNumber, render_numbers
 
 WEB_SITE_DIR = "assets/web"  # where build/web/ lands in the site
@@ -105,9 +112,12 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         self.notebook_css = ""
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
-        figures = figure_files(Path(self.config.figures_dir), self.lang)
+        figures_dir = Path(self.config.figures_dir)
+        figures = figure_files(figures_dir, self.lang) | data_files(figures_dir, self.lang)
         for uri, path in figures.items():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
+        for uri, text in provenance_files(figures_dir).items():
+            files.append(File.generated(config, uri, content=text))
         if self.copy_assets:
             for path in sorted(p for p in self.web_dir.rglob("*") if p.is_file()):
                 uri = f"{WEB_SITE_DIR}/{path.relative_to(self.web_dir).as_posix()}"
@@ -144,6 +154,7 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         depth = page.url.count("/")  # source/NN_slug/ -> 2
         html, css = source.hoist_styles(html, "../" * depth + f"{self.assets_url}/notebook.css")
         html = source.drop_foreign_scripts(html)
+        html = source.label_code_regions(html, self.lang)
         self.notebook_css = self.notebook_css or css
         return html
 
