@@ -5,8 +5,9 @@ audited with axe-core (npm, from web/node_modules: nothing is fetched at test ti
 WCAG 2.x A and AA rules and axe's best practices. A serious or critical violation fails the test,
 and so does any violation of the structure rules below (language, headings, landmarks, image
 alternatives), whatever axe rates it. The failure lists every violation: page, rule, selectors and
-what is wrong. Four more states are audited: the playground with live cells and their output, the
-search dialog open with results, each in both languages, and a chapter in the dark (slate) palette.
+what is wrong. More states are audited, each in both languages: the playground with live cells and
+their output, a checked exercise with its hint and solution, the search dialog open with results,
+and a chapter in the dark (slate) palette.
 One browser, one context per language, the pages in sequence.
 """
 
@@ -63,6 +64,7 @@ EXCLUDED: list[tuple[str, re.Pattern[str], str]] = [
 CJK = re.compile(r"[\u3400-\u9fff]")
 CHAPTER = "chapters/03_initialization/"
 PLAYGROUND = "playground/"
+EXERCISES = "chapters/02_activations/"
 QUERY = {"en": "gradient", "zh": "梯度"}
 SAVE_DATA = (
     "Object.defineProperty(Navigator.prototype, 'connection', {get: () => ({saveData: true})})"
@@ -216,6 +218,24 @@ def test_live_cells_and_their_output_pass_axe(auditor: Auditor) -> None:
         )
     auditor.page.locator(".pycell").nth(1).locator(".pycell-chart canvas").first.wait_for()
     found = auditor.audit(f"{LANGS[auditor.lang]}{PLAYGROUND} (live cells, output, chart)")
+    assert not found, report(found)
+    assert auditor.errors == []
+
+
+def test_exercise_with_its_check_hint_and_solution_passes_axe(auditor: Auditor) -> None:
+    """A checked exercise, live, after a failed Check, its first hint and its solution shown."""
+    auditor.open(EXERCISES)
+    box = auditor.page.locator(".pyexercise").first
+    box.scroll_into_view_if_needed()
+    auditor.page.wait_for_function(
+        "() => document.querySelector('.pyexercise').matches('.pyexercise--live')"
+    )
+    box.locator(".pyexercise-check").click()
+    box.locator(".pyexercise-result[data-result='failed']").wait_for()  # the starter fails
+    box.locator(".pyexercise-hint-button").click()
+    box.locator(".pyexercise-solution-button").click()
+    box.locator(".pyexercise-solution pre").wait_for()
+    found = auditor.audit(f"{LANGS[auditor.lang]}{EXERCISES} (exercise checked, hint, solution)")
     assert not found, report(found)
     assert auditor.errors == []
 
