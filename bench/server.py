@@ -6,6 +6,7 @@ reaches it), including requests made from the cell worker.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,6 +61,15 @@ class _Handler(SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A browser closed with a download under way (a profile ends while the page, its worker or
+        its service worker still fetches): nothing to report. Anything else is printed as usual."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextmanager
 def serve(root: Path, isolated: bool = False) -> Iterator[tuple[str, Served]]:
     """Serve `root` on a free port; yield (base URL ending in '/', byte counter).
@@ -68,7 +78,7 @@ def serve(root: Path, isolated: bool = False) -> Iterator[tuple[str, Served]]:
     be configured for that; plain static hosting is not)."""
     served = Served()
     handler = type("Handler", (_Handler,), {"served": served, "isolated": isolated})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), partial(handler, directory=str(root)))
+    httpd = _Server(("127.0.0.1", 0), partial(handler, directory=str(root)))
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
