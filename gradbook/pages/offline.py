@@ -29,8 +29,9 @@ MANIFEST = "offline.json"  # at each language's root
 WORKER = "sw.js"  # at the site root (the English root), scope: the whole site
 WORKER_SOURCE = "site/sw.js"  # in build/web: the bundle without its first line
 SKIP_NAMES = {MANIFEST, WORKER, "sitemap.xml.gz"}  # the manifest is cached last, as the marker
-SKIP_SUFFIXES = (".map", ".csv")  # source maps: only a developer's tools fetch them; figure data
-# (8 MB a language, issue 14) is downloaded when asked for, not saved with the book
+SKIP_SUFFIXES = (".map", ".csv", ".pdf")  # source maps: only a developer's tools fetch them;
+# figure data (8 MB a language, issue 14) and the PDFs (`make pdf`, 7 MB) are downloaded when
+# asked for, not saved with the book
 
 
 def page_url(rel: str) -> str:
