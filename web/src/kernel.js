@@ -36,6 +36,15 @@ class Boot {
   }
 }
 
+/**
+ * Tell the rest of the page (the offline control) that Python has started or failed: the book's
+ * background save waits for it, so it never competes with the reader's first Run.
+ */
+function announce(state) {
+  document.documentElement.dataset.gradbookPython = state;
+  window.dispatchEvent(new CustomEvent("gradbook:python", { detail: { state } }));
+}
+
 function whenIdle(callback) {
   if (typeof requestIdleCallback === "function") {
     requestIdleCallback(callback, { timeout: SPARE_IDLE_TIMEOUT_MS });
@@ -223,9 +232,11 @@ export class Kernel {
         this.timings = message.timings;
         this.pump();
         this.scheduleSpare();
+        announce("ready");
         break;
       case "fatal":
         this.fail(message.error);
+        announce("failed");
         break;
       case "out":
         if (job && job.id === message.id) job.onOutput(message.stream, message.text);

@@ -12,6 +12,7 @@ import { offlineText } from "./offline-text.js";
 const ROOT = new URL("../../../", document.currentScript?.src ?? location.href);
 const WORKER = new URL("sw.js", ROOT);
 const IDLE_TIMEOUT_MS = 5000; // how long the first save may wait for an idle moment
+const PYTHON_WAIT_MS = 20000; // the longest the first save waits for the page's Python to start
 const POLL_MS = 5000; // while saving, ask again: a worker stopped by the browser resumes
 
 // Material Design Icons (Apache 2.0, shipped with mkdocs-material): cloud-download, cloud-check,
@@ -99,10 +100,32 @@ function update(message) {
   if (status.state !== "saving") stopPolling();
   if (status.state === "unsaved" && autoSave) {
     autoSave = false;
-    whenIdle(save);
+    afterPython(() => whenIdle(save));
   }
   if (status.state === "error" && status.reason === "changed") registration?.update();
   render();
+}
+
+/**
+ * On a page with cells, Python starts at the first idle moment and the reader may press Run at
+ * once: the background save (up to 25 MB, hashed in the worker) waits until Python has started
+ * (or failed, or PYTHON_WAIT_MS passed), so it never slows the first output.
+ */
+function afterPython(fn) {
+  const hasCells = document.querySelector(".pycell, .pyexercise");
+  if (!hasCells || document.documentElement.dataset.gradbookPython) {
+    fn();
+    return;
+  }
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    window.removeEventListener("gradbook:python", go);
+    fn();
+  };
+  window.addEventListener("gradbook:python", go);
+  setTimeout(go, PYTHON_WAIT_MS);
 }
 
 function whenIdle(fn) {
