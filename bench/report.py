@@ -237,7 +237,7 @@ DOCS_PAGES = {
     "en": REPO / "docs" / "en" / "benchmarks.md",
     "zh": REPO / "docs" / "zh" / "benchmarks.md",
 }
-DOCS_DATA = REPO / "docs" / "assets" / "benchmarks"
+DOCS_DATA = REPO / "docs" / "en" / "assets" / "benchmarks"  # the English site carries it
 
 
 def publish(doc: dict[str, Any]) -> list[Path]:
