@@ -467,7 +467,10 @@ def test_pages_load_fully_under_coep(browser, served_site: str, path: str) -> No
         page.on("console", on_console)
         page.goto(served_site + path, wait_until="load")
         assert page.evaluate("() => crossOriginIsolated") is True
+        # Figures load lazily: ask for every one (as scrolling would), then wait for them all.
+        page.evaluate("() => document.querySelectorAll('img').forEach(i => (i.loading = 'eager'))")
         page.wait_for_load_state("networkidle")  # figures decoded, the search worker's index in
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")
         broken = page.evaluate(
             "() => [...document.images].filter(i => !i.complete || i.naturalWidth === 0)"
             ".map(i => i.src)"
