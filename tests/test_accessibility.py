@@ -89,6 +89,18 @@ AUDIT = """async ([tags]) => {
 }"""
 
 
+# Audit the page as a reader sees it once it has settled: Material fades its header and tabs in
+# (axe would measure the contrast of a half-faded label), and a font arriving late moves text.
+# Bounded, so a page that never settles is still audited.
+SETTLE = """async () => {
+  const finite = document.getAnimations().filter(
+    (a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity,
+  );
+  const settled = Promise.all([document.fonts.ready, ...finite.map((a) => a.finished.catch(() => {}))]);
+  await Promise.race([settled, new Promise((resolve) => setTimeout(resolve, 3000))]);
+}"""
+
+
 @dataclass
 class Violation:
     page: str
@@ -109,6 +121,7 @@ class Auditor:
 
     def open(self, path: str) -> None:
         self.page.goto(self.base + path, wait_until="load")
+        self.page.evaluate(SETTLE)
 
     def audit(self, label: str) -> list[Violation]:
         """axe-core on the page as it is now; the violations that fail the test."""
