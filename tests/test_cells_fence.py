@@ -30,7 +30,7 @@ def test_cell_is_a_code_block_in_a_container() -> None:
     html = render('```pycell\nprint("hi")\n```\n')
     assert html.startswith('<div class="pycell" data-language="python">')
     assert (
-        '<pre class="pycell-source"><code class="language-python">print("hi")\n</code></pre>'
+        '<pre class="pycell-source"><code class="language-python" tabindex="0">print("hi")\n</code></pre>'
         in html
     )
 

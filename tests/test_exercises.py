@@ -299,7 +299,7 @@ def test_fence_renders_a_plain_starter_and_carries_the_rest_hidden() -> None:
     html = render(f'```pyexercise id="chain-weight"\n{BODY}```\n')
     assert html.startswith('<div class="pyexercise" data-language="python" data-id="chain-weight"')
     assert (
-        '<pre class="pyexercise-starter"><code class="language-python"># choose w\nw = 1.0\n'
+        '<pre class="pyexercise-starter"><code class="language-python" tabindex="0"># choose w\nw = 1.0\n'
         in html
     )
     visible = re.sub(r' data-[a-z]+="[^"]*"', "", html)

@@ -191,6 +191,6 @@ def fence_format(
         extra = f' data-knobs="{escape(json.dumps(knobs, ensure_ascii=False), quote=True)}"'
     return (
         f'<div class="{CSS_CLASS}" data-language="python"{extra}>'
-        f'<pre class="pycell-source"><code class="language-python">{code}\n</code></pre>'
+        f'<pre class="pycell-source"><code class="language-python" tabindex="0">{code}\n</code></pre>'
         "</div>"
     )

@@ -227,6 +227,6 @@ def fence_format(
     code = escape(ex.starter.rstrip("\n"), quote=False)
     return (
         f'<div class="{CSS_CLASS}" data-language="python"{attr_text}>'
-        f'<pre class="pyexercise-starter"><code class="language-python">{code}\n</code></pre>'
+        f'<pre class="pyexercise-starter"><code class="language-python" tabindex="0">{code}\n</code></pre>'
         "</div>"
     )
