@@ -17,19 +17,11 @@ from pathlib import Path
 
 import pytest
 
+from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one Chromium launch, shared with the bench
 from gradbook.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 def build_site(out: Path) -> float:

@@ -10,7 +10,8 @@ import { forget, load, save, storageKey } from "./store.js";
 const OUTPUT_CAP_KB = 200; // the worker enforces the cap; this is only for the notice
 const KNOB_RERUN_MS = 250; // a knob held down or dragged reruns once it rests this long
 
-function button(className, label, title) {
+/** A toolbar button of a cell (exercises use the same). */
+export function button(className, label, title) {
   const el = document.createElement("button");
   el.type = "button";
   el.className = `pycell-button ${className}`;

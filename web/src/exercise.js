@@ -3,20 +3,11 @@
 // namespace), Hint (one at a time), Solution (after the first check, or on request) and a result
 // line in the page's language. A passed check is remembered in localStorage (store.js) and shown on
 // the exercise and in the page's progress line; edits are kept like a cell's, under the exercise id.
-import { Cell } from "./cell.js";
+import { button, Cell } from "./cell.js";
 import { pageLanguage } from "./i18n.js";
 import { exerciseCodeKey, exerciseKey, hasPassed, markPassed } from "./store.js";
 
 let checks = 0; // chain ids of Check clicks: the check is cancelled when the reader's code fails
-
-function button(className, label, title) {
-  const el = document.createElement("button");
-  el.type = "button";
-  el.className = `pycell-button ${className}`;
-  el.textContent = label;
-  el.title = title;
-  return el;
-}
 
 /** Text with `code` spans, built as text nodes: a message (even one holding HTML) is never parsed. */
 function withCode(parent, message) {
