@@ -6,7 +6,8 @@ format, so pandas (`pd.read_csv`), R (`read.csv`) and spreadsheets load it as it
 
     panel   the axes' title, else its number (1, 2, ...) in the figure
     series  the artist's legend label, else "<kind> <n>" (its number among the panel's series);
-            an unlabelled band is named after the labelled line of its colour
+            an unlabelled band is named after the line of its colour that runs inside it
+            (else the colour's first labelled line; ", band <n>" keeps two such bands apart)
     kind    line, hline, vline, errorbar, bar, band, scatter, image, polygon
     x, y    the point (bar: centre and top; band: x only; image: pixel centre; hline: y only)
     z       an image's value at the pixel
@@ -15,8 +16,11 @@ format, so pandas (`pd.read_csv`), R (`read.csv`) and spreadsheets load it as it
     color           the artist's colour (hex), per point where points differ (scatter by class)
     x_label, y_label, x_scale, y_scale   the panel's axes, to redraw it the same way
 
-Floats are written as `repr(float(v))`: the shortest text that reads back as exactly the same
-double, so the bytes depend only on the data (the figures are byte-reproducible, so is this).
+Numbers are written with the precision the data has: a value that is exactly a float32 as the
+shortest text that reads back as that float32 (`0.48993647`; as a double it is within float32's
+rounding, 6e-8 relative), any other as `repr(float(v))`, the shortest text that reads back as
+exactly the same double. Either way the bytes depend only on the data (the figures are
+byte-reproducible, so is this).
 Colorbars are left out: they show the colour scale of an image whose values are already rows.
 """
 
@@ -36,11 +40,26 @@ Row = dict[str, str]
 
 
 def num(value: Any) -> str:
-    """A number as the shortest text that reads back as the same double; "" for masked/None."""
+    """A number as the shortest text that reads back as the same value; "" for masked/None.
+
+    A value that is exactly a float32 (torch's default dtype, what most chapters record) is
+    written with the digits that single out that float32: `0.48993647`, not the double's
+    `0.48993647387550393`. Any other value keeps `repr(float)`, which reads back as the same double.
+    """
     if value is None or value is _masked():
         return ""
     number = float(value)
-    return repr(number) if math.isfinite(number) else str(number)  # nan, inf, -inf
+    if not math.isfinite(number):
+        return str(number)  # nan, inf, -inf
+    single = _float32(number)
+    return repr(float(str(single))) if float(single) == number else repr(number)
+
+
+def _float32(number: float) -> Any:
+    import numpy as np
+
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, never equal to number
+        return np.float32(number)
 
 
 def _masked() -> Any:
@@ -83,6 +102,8 @@ class _Panel:
         self.count = 0
         self.rows: list[Row] = []
         self.line_names: dict[str, str] = {}  # colour -> label of the first labelled line in it
+        self.lines: list[tuple[str, str, Any, Any]] = []  # (colour, series, x, y) of data lines
+        self.band_names: set[str] = set()
         self.axes_cols = {
             "x_label": ax.get_xlabel(),
             "y_label": ax.get_ylabel(),
@@ -119,9 +140,9 @@ def _line(panel: _Panel, line: Any) -> None:
     series = panel.series(line, "line")
     if _label(line) is not None:
         panel.line_names.setdefault(color, series)
-    for x, y in zip(
-        _floats(line.get_xdata(orig=False)), _floats(line.get_ydata(orig=False)), strict=True
-    ):
+    xs, ys = _floats(line.get_xdata(orig=False)), _floats(line.get_ydata(orig=False))
+    panel.lines.append((color, series, xs, ys))
+    for x, y in zip(xs, ys, strict=True):
         panel.add(series, "line", color, x=x, y=y)
 
 
@@ -188,13 +209,12 @@ def _flat(items: Iterable[Any]) -> Iterator[Any]:
 def _band(panel: _Panel, coll: Any) -> None:
     """fill_between: each region's polygon runs out along y1 and back along y2 (matplotlib 3.10+).
 
-    An unlabelled band takes the name of the labelled line of its colour (the range of that line's
-    seeds, in the book's figures): the same series, told apart by its kind.
+    An unlabelled band is the range of one line's seeds, in the book's figures, so it takes that
+    line's name (the same series, told apart by its kind): see `_band_name`.
     """
     color = _hex(coll.get_facecolor()[0]) if len(coll.get_facecolor()) else ""
-    series = panel.series(coll, "band")
-    if _label(coll) is None and color in panel.line_names:
-        series = panel.line_names[color]
+    points: list[tuple[float, float, float]] = []  # (x, low, high) of the band's regions
+    polygons: list[Any] = []
     for path in coll.get_paths():
         verts = path.vertices
         if len(verts) % 2 == 1:  # a closed polygon repeats its first vertex
@@ -202,12 +222,67 @@ def _band(panel: _Panel, coll: Any) -> None:
         n = (len(verts) - 2) // 2
         upper, lower = verts[1 : n + 1], verts[n + 2 :][::-1]
         if n < 1 or (upper[:, 0] != lower[:, 0]).any():
-            for x, y in verts:
-                panel.add(series, "polygon", color, x=x, y=y)
+            polygons.append(verts)
             continue
         for (x, y1), (_, y2) in zip(upper, lower, strict=True):
             lo, hi = sorted((float(y1), float(y2)))
-            panel.add(series, "band", color, x=x, y_low=lo, y_high=hi)
+            points.append((float(x), lo, hi))
+    series = panel.series(coll, "band")
+    if _label(coll) is None:
+        series = _band_name(panel, color, points) or series
+        if series in panel.band_names:  # two bands, one line: keep them two series
+            series = f"{series}, band {panel.count}"
+    panel.band_names.add(series)
+    for verts in polygons:
+        for x, y in verts:
+            panel.add(series, "polygon", color, x=x, y=y)
+    for x, lo, hi in points:
+        panel.add(series, "band", color, x=x, y_low=lo, y_high=hi)
+
+
+def _band_name(panel: _Panel, color: str, points: list[tuple[float, float, float]]) -> str | None:
+    """The line of the band's colour that runs inside it, closest to its middle; else the first
+    labelled line of that colour (None without one).
+
+    Two lines of one colour (8 and 56 layers of one family) so each get their own band.
+    """
+    import numpy as np
+
+    best: tuple[float, str] | None = None
+    if points:
+        x, lo, hi = (np.asarray(v, dtype=float) for v in zip(*points, strict=True))
+        scale = panel.ax.yaxis.get_transform().transform
+        with np.errstate(all="ignore"):
+            lo, hi = scale(lo), scale(hi)
+            for line_color, name, xs, ys in panel.lines:
+                if line_color == color:
+                    score = _offset(x, lo, hi, xs, ys, scale)
+                    if score <= 1 and (best is None or score < best[0]):
+                        best = (score, name)
+    return best[1] if best is not None else panel.line_names.get(color)
+
+
+def _offset(x: Any, lo: Any, hi: Any, xs: list, ys: list, scale: Any) -> float:
+    """How far a line runs from the band's middle, in half-widths (<= 1: inside); inf if apart.
+
+    On the axis' scale (log10 on a log axis), the median over the band's x within the line's
+    range, the line read between its points as matplotlib draws it (straight).
+    """
+    import numpy as np
+
+    lx, ly = (np.asarray([np.nan if v is None else v for v in a], dtype=float) for a in (xs, ys))
+    keep = np.isfinite(lx) & np.isfinite(ly)
+    lx, ly = lx[keep], ly[keep]
+    if len(lx) == 0:
+        return math.inf
+    order = np.argsort(lx, kind="stable")
+    lx, ly = lx[order], scale(ly[order])
+    within = (x >= lx[0]) & (x <= lx[-1])
+    off = np.abs(np.interp(x[within], lx, ly) - (lo[within] + hi[within]) / 2)
+    half = (hi[within] - lo[within]) / 2
+    ratio = np.where(half > 0, off / np.where(half > 0, half, 1), np.where(off > 0, np.inf, 0))
+    ratio = ratio[~np.isnan(ratio)]
+    return float(np.median(ratio)) if len(ratio) else math.inf
 
 
 def _scatter(panel: _Panel, coll: Any) -> None:

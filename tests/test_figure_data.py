@@ -51,6 +51,61 @@ def test_an_unlabelled_band_is_named_after_its_line() -> None:
     }  # fmt: skip
 
 
+def test_two_lines_of_one_colour_each_name_their_own_band() -> None:
+    """05_resnet degradation (issue 14): 8 and 56 layers of one family share a colour, log y."""
+
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        steps = [0, 10, 20, 30]
+        for depth, curve in (("8", [1.0, 0.5, 0.2, 0.1]), ("56", [2.0, 1.5, 1.2, 1.1])):
+            lo, hi = [v * 0.8 for v in curve], [v * 1.25 for v in curve]
+            ax.fill_between(steps, lo, hi, color=plot.color("plain"), alpha=0.2, linewidth=0)
+            ax.plot(steps, curve, color=plot.color("plain"), label=f"plain, {depth} layers")
+        ax.set_yscale("log")
+
+    bands = [r for r in rows_of(draw) if r["kind"] == "band"]
+    by_name: dict[str, list[float]] = {r["series"]: [] for r in bands}
+    for r in bands:
+        by_name[r["series"]].append(round(float(r["y_low"]), 6))
+    assert by_name == {
+        "plain, 8 layers": [0.8, 0.4, 0.16, 0.08], "plain, 56 layers": [1.6, 1.2, 0.96, 0.88],
+    }  # fmt: skip
+
+
+def test_a_band_over_part_of_a_longer_line_of_its_colour() -> None:
+    """05_resnet lesion: a 3-block net's band lies under the 27-block line of the same colour."""
+
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        c = plot.color("residual")
+        for n, acc, label in ((27, 0.9, "residual, 56 layers"), (3, 0.5, "residual, 8 layers")):
+            xs = list(range(1, n + 1))
+            ax.fill_between(xs, [acc - 0.05] * n, [acc + 0.05] * n, color=c, alpha=0.2)
+            ax.plot(xs, [acc] * n, color=c, marker="o", label=label)
+            ax.axhline(acc + 0.01, color=c, linestyle=":")  # a reference line is no candidate
+
+    assert {k: v for k, v in series(rows_of(draw)).items() if k[2] == "band"} == {
+        ("1", "residual, 56 layers", "band"): 27, ("1", "residual, 8 layers", "band"): 3,
+    }  # fmt: skip
+
+
+def test_bands_around_percentile_lines_and_one_without_its_own_line() -> None:
+    """04 percentiles: p15 and p85 bands around dashed lines (only p15's labelled), p50's band."""
+
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        c, x = plot.color("plain"), [0, 1, 2]
+        for q, label in ((15, "p15 and p85"), (50, "median (p50)"), (85, None)):
+            ax.fill_between(x, [q - 5] * 3, [q + 5] * 3, color=c, alpha=0.1, linewidth=0)
+            ax.plot(x, [q] * 3, color=c, linestyle="--", label=label)
+        ax.fill_between(x, [200] * 3, [210] * 3, color=c, alpha=0.1)  # around no line at all
+
+    bands = {k[1] for k in series(rows_of(draw)) if k[2] == "band"}
+    # p85's band goes with its own (unlabelled) line; the stray band keeps the colour's name, told
+    # apart from p15's band by its number
+    assert bands == {"p15 and p85", "median (p50)", "line 3", "p15 and p85, band 7"}
+
+
 def test_lines_every_point_with_its_label_and_exact_floats() -> None:
     def draw(fig, tr) -> None:
         ax = fig.add_subplot()
@@ -68,6 +123,22 @@ def test_lines_every_point_with_its_label_and_exact_floats() -> None:
     zh = rows_of(draw, "zh")
     assert [r["series"] for r in zh][:3] == ["S 型"] * 3 and zh[0]["panel"] == "范数"
     assert [(r["x"], r["y"]) for r in zh] == [(r["x"], r["y"]) for r in rows]  # the same numbers
+
+
+def test_float32_values_take_the_digits_of_a_float32() -> None:
+    """A torch/float32 value is written as its float32 (8 digits, not 17); a double stays exact."""
+    import numpy as np
+
+    single = np.array([0.1, 1 / 3, 3e38], dtype=np.float32)
+
+    def draw(fig, tr) -> None:
+        ax = fig.add_subplot()
+        ax.plot([1.0, 2.0, 3.0], single, label="f32")
+        ax.plot([1.0], [1 / 3], label="f64")
+
+    rows = rows_of(draw)
+    assert [r["y"] for r in rows] == ["0.1", "0.33333334", "3e+38", repr(1 / 3)]
+    assert (np.array([float(r["y"]) for r in rows[:3]], dtype=np.float32) == single).all()
 
 
 def test_reference_lines_bands_and_masked_points() -> None:
