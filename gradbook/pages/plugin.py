@@ -36,7 +36,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from gradbook import results
-from gradbook.pages import exercises, nav, offline, source
+from gradbook.pages import exercises, nav, offline, prune, source
 from gradbook.pages.cjk import join_cjk_lines
 from gradbook.pages.figures import (
     MissingFigure,
@@ -168,6 +168,7 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
                 results.atomic_write_text(site / nav.SOURCE_DIR / name, text)
         if self.copy_assets and self.notebook_css:
             results.atomic_write_text(site / NOTEBOOK_CSS, self.notebook_css)
+        prune.theme_assets(site)  # unused lunr languages, source maps: before offline.json
         if not getattr(self, "serving", False):  # a preview has no worker: its pages change
             alternates = config.extra.get("alternate", [])
             offline.write(site, self.lang, shared=site / self.assets_url, alternates=alternates)
