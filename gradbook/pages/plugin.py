@@ -10,10 +10,13 @@ single-language build, in this order:
    assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
    Once every page is read (env): the pages' checked exercises, for the home page's progress.
-4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go.
+4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go;
+   the code cells stay out of the search index (search.py). Page output: the math typeset by
+   KaTeX at build time (math.py), after search indexed its TeX.
 5. post build: the notebook and module downloads beside each source page; they name the gradbook
-   wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them. Then
-   the offline book: this language's precache manifest and the site's service worker (offline.py).
+   wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them. The
+   search index rewritten as UTF-8 (search.py). Then the offline book: this language's precache
+   manifest and the site's service worker (offline.py).
 
 The shared assets (``make web`` -> build/web/, 13 MB with Pyodide) are in the site once: the
 English build copies them to ``assets/web/`` and the Chinese build links to ``../assets/web/``
@@ -36,7 +39,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from gradbook import results
-from gradbook.pages import exercises, nav, offline, prune, source
+from gradbook.pages import exercises, nav, offline, prune, search, source
 from gradbook.pages.cjk import join_cjk_lines
 from gradbook.pages.figures import (
     MissingFigure,
@@ -45,6 +48,7 @@ from gradbook.pages.figures import (
     provenance_files,
     rewrite_figures,
 )
+from gradbook.pages.math import Katex, KatexError, typeset
 from gradbook.pages.numbers import BadNumber, render_numbers
 
 WEB_SITE_DIR = "assets/web"  # where build/web/ lands in the site
@@ -58,9 +62,7 @@ WEB_REQUIRED = (
 )
 WHEELS = "dist/gradbook-*.whl"  # web/pack_gradbook.py: the package a downloaded notebook needs
 STYLESHEETS = ("katex/katex.min.css", "cells/cells.css", "site/extra.css")
-SCRIPTS: tuple[tuple[str, str], ...] = (
-    ("katex/katex.min.js", ""),
-    ("katex/contrib/auto-render.min.js", ""),
+SCRIPTS: tuple[tuple[str, str], ...] = (  # KaTeX's script: math.js loads it where still needed
     ("site/math.js", ""),
     ("site/offline.js", ""),
     ("cells/cells.js", "module"),
@@ -75,6 +77,9 @@ class GradbookConfig(base.Config):
         str, default="build/web"
     )  # `make web` output: cells, Pyodide, KaTeX, site js/css
     shared_assets = c.Choice(("copy", "link"), default="copy")  # link: use the English build's copy
+    katex_dir = c.Type(
+        str, default="web/node_modules/katex"
+    )  # the KaTeX make web copies into build/web: typesets the math at build time (math.py)
 
 
 class GradbookPlugin(BasePlugin[GradbookConfig]):
@@ -97,6 +102,7 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         wheel_uri = f"{self.assets_url}/dist/{self.wheel}"
         config.extra["gradbook_wheel"] = wheel_uri  # the source pages' download button
         self.wheel_url = urljoin(config.site_url, wheel_uri) if config.site_url else None
+        self.katex = Katex(Path(config.config_file_path).parent / self.config.katex_dir)
         self.torch = source.torch_requirement(
             Path(config.config_file_path).parent / "pyproject.toml"
         )
@@ -155,10 +161,19 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         html, css = source.hoist_styles(html, "../" * depth + f"{self.assets_url}/notebook.css")
         html = source.drop_foreign_scripts(html)
         html = source.label_code_regions(html, self.lang)
+        html = search.exclude_code_cells(html)  # the chapters and the modules' prose stay indexed
         self.notebook_css = self.notebook_css or css
         return html
 
+    def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
+        """The math as KaTeX's markup (math.py), once search has indexed the page's TeX."""
+        try:
+            return typeset(output, self.katex)
+        except KatexError as err:
+            raise PluginError(f"{page.file.src_uri}: {err}") from None
+
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self.katex.close()
         site = Path(config.site_dir)
         for module in sorted((Path(config.docs_dir) / nav.SOURCE_DIR).glob("[0-9][0-9]_*.py")):
             files = source.downloads(
@@ -169,9 +184,14 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         if self.copy_assets and self.notebook_css:
             results.atomic_write_text(site / NOTEBOOK_CSS, self.notebook_css)
         prune.theme_assets(site)  # unused lunr languages, source maps: before offline.json
+        search.rewrite_utf8(site)  # after Material's search plugin wrote it, before offline.json
         if not getattr(self, "serving", False):  # a preview has no worker: its pages change
             alternates = config.extra.get("alternate", [])
             offline.write(site, self.lang, shared=site / self.assets_url, alternates=alternates)
+
+    def on_build_error(self, *, error: Exception) -> None:
+        if hasattr(self, "katex"):
+            self.katex.close()
 
     def _results(self, slug: str) -> Any:
         if slug not in self.results:

@@ -35,6 +35,7 @@ PREPARE = """async () => {
     await document.fonts.load('16px "Gradbook Noto Sans SC"', "梯度");
   }
   for (const el of document.querySelectorAll(".arithmatex")) {
+    if (el.querySelector(".katex")) continue;  // typeset when the site was built
     const tex = el.textContent.trim();
     katex.render(tex.slice(2, -2), el, { throwOnError: false, displayMode: tex.startsWith("\\\\[") });
   }

@@ -28,6 +28,7 @@ function typeset(el) {
   const { katex } = globalThis;
   if (!katex) return;
   for (const math of el.querySelectorAll(".arithmatex")) {
+    if (math.querySelector(".katex")) continue; // typeset at build time (gradbook/pages/math.py)
     const tex = math.textContent.trim();
     const display = tex.startsWith("\\[");
     katex.render(tex.slice(2, -2), math, { throwOnError: false, displayMode: display });
