@@ -107,3 +107,89 @@ def test_chromium_draws_chinese_headings_with_the_web_font(
         page.screenshot(path=str(tmp_path / "zh-chapter.png"))
     finally:
         page.close()
+
+
+# In the page: the elements whose own text holds CJK, as [index in document order, text]. The
+# search field's text is its placeholder (Material's 搜索); the hidden MathML copy of a formula,
+# never drawn, is left out.
+JS_CJK_ELEMENTS = """
+(re) => {
+  const cjk = new RegExp(re, "u");
+  const own = (el) => el.placeholder ||
+    [...el.childNodes].filter((n) => n.nodeType === 3).map((n) => n.data).join("");
+  return [...document.querySelectorAll("*")]
+    .map((el, i) => [i, el.closest(".katex-mathml") ? "" : own(el)])
+    .filter(([, text]) => cjk.test(text));
+}
+"""
+
+
+def _cjk_class() -> str:
+    """A JavaScript character class of the web font's unicode-range."""
+    return "[" + "".join(f"\\u{{{lo:X}}}-\\u{{{hi:X}}}" for lo, hi in sf.CJK_RANGES) + "]"
+
+
+def _tofu(page) -> list[tuple[str, list]]:
+    """The elements on page whose CJK characters Chromium did not all draw with the web font.
+
+    CSS.getPlatformFontsForNode gives the fonts that drew a node's own text and their glyph
+    counts. The web font covers only CJK code points and this machine has no other font with
+    them, so fewer web-font glyphs than CJK characters means boxes. An element whose text the
+    page changed in between (Material's search status) is looked at twice.
+    """
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+
+    def scan(wanted: set[int] | None) -> dict[int, tuple[str, list]]:
+        root = cdp.send("DOM.getDocument", {"depth": -1})["root"]["nodeId"]
+        nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": "*"})["nodeIds"]
+        found = {}
+        for index, text in page.evaluate(JS_CJK_ELEMENTS, _cjk_class()):
+            if wanted is not None and index not in wanted:
+                continue
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": nodes[index]})["fonts"]
+            web = sum(f["glyphCount"] for f in fonts if f["isCustomFont"])
+            if fonts and web < sum(1 for ch in text if sf.is_cjk(ch)):
+                found[index] = (
+                    text.strip()[:40],
+                    [(f["familyName"], f["glyphCount"]) for f in fonts],
+                )
+        return found
+
+    boxes = scan(None)
+    if boxes:
+        boxes = scan(set(boxes))
+    cdp.detach()
+    return list(boxes.values())
+
+
+@pytest.mark.browser
+@pytest.mark.site
+@pytest.mark.parametrize("path", ["zh/", "zh/chapters/02_activations/", ""])
+def test_no_chinese_text_is_drawn_as_boxes_on_a_first_visit(
+    browser, site_server: str, tmp_path: Path, path: str
+) -> None:
+    """A first visit, nothing cached: the header title, the tabs, the search placeholder, the
+    offline control and the language switcher (中文 on English pages too) were laid out before
+    the web font arrived and stayed boxes in Chromium; every element is looked at once the font
+    has loaded."""
+    context = browser.new_context(service_workers="block")  # a fresh profile: no cached font
+    page = context.new_page()
+    try:
+        page.goto(site_server + path, wait_until="load")
+        page.evaluate("() => document.fonts.ready")
+        page.wait_for_function(
+            "f => [...document.fonts].some(x => x.family.replace(/\"/g, '') === f"
+            " && x.status === 'loaded')",
+            arg=FAMILY,
+        )
+        # Two frames: the page's own reaction to the load (a restyle) has been drawn.
+        page.evaluate(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+        )
+        boxes = _tofu(page)
+        page.screenshot(path=str(tmp_path / "first-visit.png"))
+        assert not boxes, f"{path or 'en/'}: Chinese drawn as boxes: {boxes}"
+    finally:
+        context.close()
