@@ -240,6 +240,21 @@ def test_exception_shows_a_trimmed_traceback(pg: CellPage) -> None:
     assert "_pyodide" not in err and "eval_code" not in err and "runner" not in err
 
 
+def test_python_starts_from_bytecode_and_still_quotes_stdlib_source(pg: CellPage) -> None:
+    """web/pyc_stdlib.mjs: the modules Python starts with load from .pyc (no compiling at start-up),
+    while a traceback through them still quotes their source (the .py stays in the zip)."""
+    code = (
+        "import asyncio, json, traceback\n"
+        "print([m.__file__.rsplit('.', 1)[1] for m in (asyncio, json, traceback)])\n"
+        "json.loads('{')\n"
+    )
+    assert pg.run(SCRATCH, code) == "error"
+    assert pg.output(SCRATCH).startswith("['pyc', 'pyc', 'pyc']")
+    err = pg.stderr(SCRATCH)
+    assert "json/decoder.py" in err and "JSONDecodeError" in err
+    assert "obj, end = self.raw_decode(s, idx=_w(s, 0).end())" in err  # a stdlib line, quoted
+
+
 def test_exception_inside_a_chart_call_shows_its_traceback(pg: CellPage) -> None:
     code = "from gradbook.lite import charts\ncharts.line(x=[1, 2, 3], series={'a': [1, 2]})\n"
     assert pg.run(SCRATCH, code) == "error"
