@@ -2,8 +2,9 @@
 
 On a chapter page with exercises: the starter fails with the check's own message in the page's
 language (the same text CPython gives), a hint reveals, the solution is offered after the failure,
-Use this code + Check passes, and after a reload the exercise is still passed, the chapter's
-progress line counts it and the home page's table does too. Asking for a solution before any
+Use this code + Shift+Enter in the editor checks and passes (Ctrl+Enter only runs), and after a
+reload the exercise is still passed, the chapter's progress line counts it and the home page's
+table does too; a pass in one language counts in the other. Asking for a solution before any
 check needs a confirmation; a check message holding HTML is shown as text. Every request to a
 host other than the local server is aborted, and none may happen.
 """
@@ -36,6 +37,7 @@ TEXT = {
         "progress": "{p} of {t} checked exercises passed on this page",
         "confirm": "Check your own attempt first?",
         "code_error": "Your code raised an error (see the traceback below); fix it and check again.",
+        "keys": "In an exercise's editor, Shift+Enter checks your code",
     },
     "zh": {
         "failed": "还没通过：",
@@ -44,6 +46,7 @@ TEXT = {
         "progress": "本页 {t} 道自动检查的练习中，你已通过 {p} 道",
         "confirm": "要不要先检查一下你自己的尝试？",
         "code_error": "你的代码出错了（见下面的回溯信息）；改正后再检查一次。",
+        "keys": "在练习的编辑器里，按 Shift+Enter 会检查你的代码",
     },
 }
 
@@ -150,8 +153,20 @@ def test_a_new_reader_fails_reads_a_hint_uses_the_solution_and_passes(reader: Re
         )
         == "H2"
     )
+    assert reader.page.locator(".pyexercise-keys").inner_text().startswith(t["keys"])
     assert box.locator(".pyexercise-mark").is_hidden()
     assert reader.code(ident) == ex.starter.rstrip("\n")
+
+    # Ctrl+Enter in the editor runs the reader's code and does not check it.
+    box.locator(".cm-content").click()
+    reader.page.keyboard.press("Control+Enter")
+    reader.page.wait_for_function(
+        "id => ['done', 'error'].includes("
+        'document.querySelector(`.pyexercise[data-id="${id}"]`).dataset.state)',
+        arg=ident,
+        timeout=LOAD_TIMEOUT_MS,
+    )
+    assert box.locator(".pyexercise-result").is_hidden()
 
     box.locator(".pyexercise-check").click()
     message = reader.result(ident, ("failed", "passed", "error"))
@@ -170,8 +185,10 @@ def test_a_new_reader_fails_reads_a_hint_uses_the_solution_and_passes(reader: Re
     assert solution.inner_text().rstrip("\n") == ex.solution.rstrip("\n")
     box.locator(".pyexercise-use-solution").click()
     assert reader.code(ident) == ex.solution.rstrip("\n")
-    box.locator(".pyexercise-check").click()
+    box.locator(".cm-content").click()
+    reader.page.keyboard.press("Shift+Enter")  # in an exercise: Check
     assert reader.result(ident, ("passed", "failed", "error")) == t["passed"]
+    assert reader.code(ident) == ex.solution.rstrip("\n")  # no newline typed
     assert box.locator(".pyexercise-mark").is_visible()
     assert progress.inner_text() == t["progress"].format(p=1, t=total)
 
@@ -260,3 +277,40 @@ def test_an_error_in_the_readers_code_shows_its_traceback_and_skips_the_check(
     stderr = box.locator(".pycell-stderr").inner_text()
     assert "ZeroDivisionError" in stderr and "y = x / 0" in stderr
     assert "<check of" not in stderr  # the check did not run
+
+
+def test_a_pass_in_one_language_counts_in_the_other(browser, site_server: str) -> None:
+    """Both languages' pages hold the same exercise: passing it in English shows it passed on the
+    Chinese page and counts on the Chinese home (and back), each home listing its own titles."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        en, zh = page_exercises("en"), page_exercises("zh")
+        assert [i for i, _ in en] == [i for i, _ in zh]
+        (first, _), (second, _), *_ = en
+        page.goto(site_server)
+        # What a passed check writes (store.js markPassed): one English pass, one Chinese pass.
+        page.evaluate(
+            "([a, b, ch]) => {"
+            " const rec = JSON.stringify({ passed: true, at: new Date().toISOString() });"
+            " localStorage.setItem(`gradbook.exercise.v1:/${ch}/#${a}`, rec);"
+            " localStorage.setItem(`gradbook.exercise.v1:/zh/${ch}/#${b}`, rec); }",
+            [first, second, CHAPTER],
+        )
+        for lang in ("en", "zh"):
+            page.goto(site_server + HOME[lang])
+            row = page.locator(f'.exercise-progress table tr[data-page="{CHAPTER}/"]')
+            row.wait_for(timeout=30_000)
+            assert row.get_attribute("data-passed") == "2", lang
+            title = row.locator("th a").inner_text()
+            assert (title.isascii()) == (lang == "en"), title  # the home's own language
+            page.goto(site_server + HOME[lang] + f"{CHAPTER}/")
+            for ident in (first, second):
+                box = page.locator(f'.pyexercise[data-id="{ident}"]')
+                box.scroll_into_view_if_needed()
+                page.locator(f'.pyexercise--live[data-id="{ident}"]').wait_for(timeout=30_000)
+                assert box.get_attribute("data-passed") == "true", (lang, ident)
+            line = page.locator(".pyexercise-progress")
+            assert line.get_attribute("data-passed") == "2", lang
+    finally:
+        context.close()

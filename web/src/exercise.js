@@ -3,9 +3,15 @@
 // namespace), Hint (one at a time), Solution (after the first check, or on request) and a result
 // line in the page's language. A passed check is remembered in localStorage (store.js) and shown on
 // the exercise and in the page's progress line; edits are kept like a cell's, under the exercise id.
+// Keys in the editor: Shift+Enter checks (the reader's code runs first, so nothing is lost: an
+// exercise is there to be checked), Ctrl/Cmd+Enter only runs it, as Run does; the page says so
+// under its progress line.
+import { Prec, StateEffect } from "@codemirror/state";
+import { keymap } from "@codemirror/view";
 import { button, Cell } from "./cell.js";
 import { pageLanguage } from "./i18n.js";
-import { exerciseCodeKey, exerciseKey, hasPassed, markPassed } from "./store.js";
+import { passedInEitherLanguage } from "./progress.js";
+import { exerciseCodeKey, exerciseKey, markPassed } from "./store.js";
 
 let checks = 0; // chain ids of Check clicks: the check is cancelled when the reader's code fails
 
@@ -74,6 +80,24 @@ export class ExerciseCell extends Cell {
     this.mark.textContent = t.passedMark;
     this.mark.title = t.passedMarkTitle;
     this.mark.hidden = true;
+    this.runButton.title = t.exerciseRunTitle;
+    this.runButton.setAttribute("aria-keyshortcuts", "Control+Enter Meta+Enter");
+    this.checkButton.setAttribute("aria-keyshortcuts", "Shift+Enter");
+    this.editor.dispatch({
+      effects: StateEffect.appendConfig.of(
+        Prec.highest(
+          keymap.of([
+            {
+              key: "Shift-Enter",
+              run: () => {
+                this.check();
+                return true; // handled: no newline, and the cell's Run binding does not fire
+              },
+            },
+          ]),
+        ),
+      ),
+    });
     this.runButton.after(this.checkButton);
     this.resetButton.after(this.hintButton, this.solutionButton, this.mark);
 
@@ -102,9 +126,14 @@ export class ExerciseCell extends Cell {
     return `<exercise ${this.id}>`;
   }
 
+  /** Whether this browser remembers a passed check, on this page or its other-language twin. */
+  passed() {
+    return passedInEitherLanguage(this.id);
+  }
+
   /** Show the passed mark when this browser remembers a passed check. */
   refreshPassed() {
-    const passed = hasPassed(this.passKey);
+    const passed = this.passed();
     this.mark.hidden = !passed;
     this.root.dataset.passed = passed ? "true" : "";
   }
@@ -223,7 +252,7 @@ export class ExerciseCell extends Cell {
 
   /** After a first check the solution is one click away; before it, the reader confirms. */
   askSolution() {
-    if (this.attempted || hasPassed(this.passKey)) {
+    if (this.attempted || this.passed()) {
       this.showSolution();
       return;
     }
@@ -277,12 +306,15 @@ export function progressLine(exercises, text) {
   const line = document.createElement("p");
   line.className = "pyexercise-progress";
   line.setAttribute("aria-live", "polite");
+  const keys = document.createElement("p");
+  keys.className = "pyexercise-keys";
+  keys.textContent = text.exerciseKeys;
   const first = exercises[0].root;
   const heading = sectionHeading(first);
-  if (heading) heading.after(line);
-  else first.before(line);
+  if (heading) heading.after(line, keys);
+  else first.before(line, keys);
   const count = () => {
-    const passed = exercises.filter((ex) => hasPassed(ex.passKey)).length;
+    const passed = exercises.filter((ex) => ex.passed()).length;
     line.textContent = text.progress(passed, exercises.length);
     line.dataset.passed = String(passed);
     line.dataset.total = String(exercises.length);

@@ -44,7 +44,10 @@ const TEXT = {
       `The code has no line "${name} = …" at the top level any more, so the knob cannot change it. Reset restores the book's code.`,
     exerciseLabel: (id) => `Checked exercise ${id}`,
     check: "Check",
-    checkTitle: "Run your code, then the exercise's check (Ctrl+Enter runs only your code)",
+    checkTitle: "Run your code, then the exercise's check (Shift+Enter in the editor)",
+    exerciseRunTitle: "Run your code without the check (Ctrl+Enter, or Cmd+Enter on a Mac)",
+    exerciseKeys:
+      "In an exercise's editor, Shift+Enter checks your code (it runs, then the check runs); Ctrl+Enter (Cmd+Enter on a Mac) only runs it.",
     checking: "Checking…",
     passed: "Passed: your code passes the check.",
     passedMark: "✓ Passed",
@@ -119,7 +122,10 @@ const TEXT = {
       `代码顶层已经没有“${name} = …”这一行，调节参数无法修改它。点“重置”可恢复书中的代码。`,
     exerciseLabel: (id) => `自动检查的练习 ${id}`,
     check: "检查",
-    checkTitle: "先运行你的代码，再运行这道练习的检查（Ctrl+Enter 只运行你的代码）",
+    checkTitle: "先运行你的代码，再运行这道练习的检查（在编辑器里按 Shift+Enter）",
+    exerciseRunTitle: "只运行你的代码，不做检查（Ctrl+Enter，Mac 上是 Cmd+Enter）",
+    exerciseKeys:
+      "在练习的编辑器里，按 Shift+Enter 会检查你的代码（先运行代码，再运行检查）；按 Ctrl+Enter（Mac 上是 Cmd+Enter）只运行，不检查。",
     checking: "检查中…",
     passed: "通过：你的代码通过了检查。",
     passedMark: "✓ 已通过",

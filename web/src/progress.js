@@ -2,8 +2,26 @@
 // browser has passed. The list of exercises comes from the manifest the site's build writes
 // (assets/web/exercises-<lang>.json: each page's title, URL relative to the language's home, ids);
 // what was passed comes from localStorage (store.js). Nothing leaves the reader's machine.
+// An exercise passed in one language counts in the other: both pages hold the same code and the
+// same check, and a reader who switches language keeps their progress.
 import { pageLanguage, texts } from "./i18n.js";
 import { exerciseKey, hasPassed } from "./store.js";
+
+/** The site's root path: the cells' bundle is at <root>assets/web/cells/ for both languages. */
+const siteRoot = () => new URL("../../../", import.meta.url).pathname;
+
+/** The same page in the other language: the Chinese site is <root>zh/, with the English paths. */
+export function otherLanguagePath(path) {
+  const root = siteRoot();
+  if (!path.startsWith(root)) return path;
+  const rest = path.slice(root.length);
+  return rest.startsWith("zh/") ? root + rest.slice(3) : `${root}zh/${rest}`;
+}
+
+/** Whether exercise `id` of the page at `path` was passed, in this language or the other. */
+export function passedInEitherLanguage(id, path = location.pathname) {
+  return hasPassed(exerciseKey(id, path)) || hasPassed(exerciseKey(id, otherLanguagePath(path)));
+}
 
 /** The manifest of the page's language, next to the cells' bundle (assets/web/cells/). */
 function manifestUrl(lang) {
@@ -60,7 +78,7 @@ function table(pages, home, t) {
   const body = document.createElement("tbody");
   for (const page of pages) {
     const url = new URL(page.url, home);
-    const passed = page.ids.filter((id) => hasPassed(exerciseKey(id, url.pathname))).length;
+    const passed = page.ids.filter((id) => passedInEitherLanguage(id, url.pathname)).length;
     const row = body.insertRow();
     row.dataset.page = page.url;
     row.dataset.passed = String(passed);
