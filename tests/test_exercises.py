@@ -94,6 +94,34 @@ def test_close_says_too_small_wrong_sign_and_nearly() -> None:
     assert "should be 0" in en
 
 
+@pytest.mark.parametrize(
+    ("value", "expected", "tolerance", "en", "zh"),
+    [
+        # Just over the tolerance: the digits that show it is over (1.0101, by 1.01%, not 1%).
+        (1.0101, 1.0, {"rel": 0.01}, "`x` is 1.0101: close, but too large by 1.01% (the "
+         "tolerance is 1%).", "`x` 是 1.0101：接近了，但偏大 1.01%（允许的误差是 1%）。"),
+        (0.9, 1.0, {"rel": 0.05}, "`x` is 0.9: close, but too small by 10% (the tolerance is "
+         "5%).", "`x` 是 0.9：接近了，但偏小 10%（允许的误差是 5%）。"),
+        # Within a factor 2 but not within 10%: how far, without calling it close.
+        (1.9, 1.0, {"rel": 0.01}, "`x` is 1.9: too large by 90% (the tolerance is 1%).",
+         "`x` 是 1.9：偏大 90%（允许的误差是 1%）。"),
+        (0.55, 1.0, {"rel": 0.01}, "`x` is 0.55: too small by 45% (the tolerance is 1%).",
+         "`x` 是 0.55：偏小 45%（允许的误差是 1%）。"),
+        # An absolute tolerance: the difference in the same unit, not a percentage.
+        (100.5, 100.0, {"rel": 0.0, "abs_tol": 0.1}, "`x` is 100.5: close, but too large by "
+         "0.5 (the tolerance is 0.1).", "`x` 是 100.5：接近了，但偏大 0.5（允许的误差是 0.1）。"),
+        # A tight tolerance: the value keeps the digits where it differs.
+        (1.0000000012, 1.0, {"rel": 1e-9}, "`x` is 1.0000000012: close, but too large by "
+         "1.2 × 10⁻⁷% (the tolerance is 1 × 10⁻⁷%).",
+         "`x` 是 1.0000000012：接近了，但偏大 1.2 × 10⁻⁷%（允许的误差是 1 × 10⁻⁷%）。"),
+    ],
+)  # fmt: skip
+def test_close_within_a_factor_2_says_how_far_in_the_tolerance_unit(
+    value: float, expected: float, tolerance: dict, en: str, zh: str
+) -> None:
+    assert both(lambda: check.close(value, expected, name="x", **tolerance)) == (en, zh)
+
+
 def test_close_on_lists_names_the_worst_entry() -> None:
     en, zh = both(lambda: check.close([1.0, 50.0, 3.3], [1.0, 5.0, 3.0], name="norms"))
     assert en.startswith("2 of 3 entries of `norms` are off") and "`norms[1]`" in en

@@ -55,8 +55,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "`{name}` 是 {value}：它应当为 0（误差不超过 {tol}）。",
     },
     "slightly": {
-        "en": "`{name}` is {value}: close, but {direction} by {percent} (the tolerance is {tol}).",
-        "zh": "`{name}` 是 {value}：接近了，但{direction} {percent}（允许的误差是 {tol}）。",
+        "en": "`{name}` is {value}: close, but {direction} by {amount} (the tolerance is {tol}).",
+        "zh": "`{name}` 是 {value}：接近了，但{direction} {amount}（允许的误差是 {tol}）。",
+    },
+    "off_by": {
+        "en": "`{name}` is {value}: {direction} by {amount} (the tolerance is {tol}).",
+        "zh": "`{name}` 是 {value}：{direction} {amount}（允许的误差是 {tol}）。",
     },
     "larger": {"en": "too large", "zh": "偏大"},
     "smaller": {"en": "too small", "zh": "偏小"},
@@ -241,6 +245,33 @@ def _percent(fraction: float) -> str:
     return f"{percent:.2g}%" if percent < 10 else f"{percent:.0f}%"
 
 
+def _sig(x: float, digits: int) -> str:
+    """x >= 0 with `digits` significant digits, trailing zeros dropped; 1.2 × 10⁻⁷ when tiny."""
+    if x == 0 or 1e-3 <= x < 1e6:
+        text = f"{x:.{digits}f}" if x >= 10 ** (digits - 1) else f"{x:.{digits}g}"
+        if "e" not in text:
+            return text.rstrip("0").rstrip(".") if "." in text else text
+    mantissa, exponent = f"{x:.{digits - 1}e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    sup = str(int(exponent)).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+    return f"{mantissa} × 10{sup}"
+
+
+def _above(amount: float, limit: float) -> str:
+    """amount (> limit) with just enough digits to read as more than limit: 1.01, not 1."""
+    for digits in range(2, 10):
+        if float(f"{amount:.{digits}g}") > limit:
+            break
+    return _sig(amount, digits)
+
+
+def _near(value: float, expected: float) -> str:
+    """value with enough digits to tell it from expected (1.0101, not 1.01), 4 at least."""
+    error = abs(value - expected) / abs(expected)
+    digits = 4 if error == 0 else min(15, max(4, math.ceil(-math.log10(error)) + 3))
+    return fmt(value) if digits == 4 else ("\u2212" if value < 0 else "") + _sig(abs(value), digits)
+
+
 def _kind(value: Any) -> str:
     """What `value` is, for a message ("a string"); Latin words get a space after Chinese."""
     kinds = KINDS[_language]
@@ -316,14 +347,24 @@ def _close_one(value: float, expected: float, rel: float, abs_tol: float, name: 
         raise fail("sign", name=name, value=fmt(value))
     ratio = value / expected
     if 0.5 <= ratio <= 2:
+        # Within a factor 2: how far, in the unit of the tolerance (a percentage when it is
+        # relative, the difference when it is absolute), with the digits that show it is over;
+        # "close" only within 10%.
         direction = message("larger" if abs(value) > abs(expected) else "smaller")
+        if rel * abs(expected) >= abs_tol:
+            amount, tol_text = (
+                _above(abs(ratio - 1) * 100, rel * 100) + "%",
+                _sig(rel * 100, 3) + "%",
+            )
+        else:
+            amount, tol_text = _above(error, abs_tol), _sig(abs_tol, 3)
         raise fail(
-            "slightly",
+            "slightly" if round(abs(ratio - 1), 9) <= 0.1 else "off_by",
             name=name,
-            value=fmt(value),
+            value=_near(value, expected),
             direction=direction,
-            percent=_percent(abs(ratio - 1)),
-            tol=_percent(rel) if rel * abs(expected) >= abs_tol else fmt(abs_tol),
+            amount=amount,
+            tol=tol_text,
         )
     key = "too_large" if ratio > 1 else "too_small"
     raise fail(key, name=name, value=fmt(value), factor=_factor(max(ratio, 1 / ratio)))
