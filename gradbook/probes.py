@@ -85,8 +85,9 @@ class GradNorms:
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
 
     def _attach(self) -> None:
+        # a pre-hook: it needs only the input z, and torch's module call does less work around it
         for name, module in self.points.items():
-            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+            self._handles.append(module.register_forward_pre_hook(self._forward_hook(name)))
 
     def _collect(self, key: tuple[str, str], grad: torch.Tensor | None) -> None:
         if grad is None:
@@ -104,7 +105,7 @@ class GradNorms:
         def tensor_hook(grad: torch.Tensor) -> None:  # z is a leaf: no node computed it
             collect(key, grad)
 
-        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+        def hook(module: nn.Module, inputs: tuple) -> None:
             z = inputs[0]
             if not z.requires_grad:
                 return

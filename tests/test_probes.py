@@ -49,7 +49,7 @@ def test_history_and_hooks_are_removed():
     assert all(len(v) == 3 for v in g.history().values())
     assert all(len(v) == 3 for v in g.history("weight").values())
     for module in net.modules():
-        assert not module._forward_hooks
+        assert not module._forward_hooks and not module._forward_pre_hooks
     assert not any(p._backward_hooks for p in net.parameters())
     before = g.history()
     net(torch.randn(4, 5)).sum().backward()  # after the block: nothing is recorded
@@ -145,3 +145,19 @@ def test_activation_summaries_are_computed_once_and_refreshed_by_a_new_forward()
     assert second is not first
     name = next(iter(first))
     assert second[name].std > first[name].std  # the new batch is part of the summary
+
+
+def test_in_place_activation_reports_the_pre_activation_gradient():
+    # the probe reads z before the activation runs: an in-place ReLU overwrites z and its grad_fn
+    torch.manual_seed(0)
+    lin1, lin2 = torch.nn.Linear(3, 6), torch.nn.Linear(6, 2)
+    x = torch.randn(8, 3)
+    z = lin1(x)
+    z.retain_grad()
+    lin2(torch.relu(z)).pow(2).sum().backward()
+    expected = float(z.grad.norm())
+    net = torch.nn.Sequential(lin1, torch.nn.ReLU(inplace=True), lin2)
+    net.zero_grad(set_to_none=True)
+    with probes.grad_norms(net) as g:
+        net(x).pow(2).sum().backward()
+    assert g.pre_activation["1"] == pytest.approx(expected, rel=1e-6)
