@@ -37,11 +37,11 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 
 setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
 
-web: setup ## bundle the cells, copy Pyodide and KaTeX, subset the Chinese font, build the lite and gradbook wheels, precompile the stdlib Python starts with
+web: setup ## bundle the cells, copy Pyodide and KaTeX, subset the Chinese font, build the lite and gradbook wheels, precompile the Python the cells start with
 	cd web && npm run --silent build
 	$(PY) web/subset_font.py --out build/web/fonts
 	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
-	cd web && node pyc_stdlib.mjs ../build/web/pyodide
+	cd web && node precompile.mjs ../build/web/pyodide
 	$(PY) web/pack_gradbook.py --out build/web/dist
 
 site: web ## build both languages into site/ (English) and site/zh/ from the committed figures

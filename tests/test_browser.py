@@ -241,15 +241,20 @@ def test_exception_shows_a_trimmed_traceback(pg: CellPage) -> None:
 
 
 def test_python_starts_from_bytecode_and_still_quotes_stdlib_source(pg: CellPage) -> None:
-    """web/pyc_stdlib.mjs: the modules Python starts with load from .pyc (no compiling at start-up),
-    while a traceback through them still quotes their source (the .py stays in the zip)."""
+    """web/precompile.mjs: the stdlib modules Python starts with load from .pyc in the zip, and
+    gradbook-lite from the .pyc shipped in its wheel (unchecked hash-based: flags 1, not the
+    timestamp .pyc Python writes itself), so nothing is compiled at start-up; a traceback through
+    them still quotes their source (the .py files stay)."""
     code = (
-        "import asyncio, json, traceback\n"
+        "import asyncio, importlib.util, json, traceback\n"
+        "import gradbook.lite.engine as engine\n"
         "print([m.__file__.rsplit('.', 1)[1] for m in (asyncio, json, traceback)])\n"
+        "with open(importlib.util.cache_from_source(engine.__file__), 'rb') as f:\n"
+        "    print('lite flags', int.from_bytes(f.read(8)[4:], 'little'))\n"
         "json.loads('{')\n"
     )
     assert pg.run(SCRATCH, code) == "error"
-    assert pg.output(SCRATCH).startswith("['pyc', 'pyc', 'pyc']")
+    assert pg.output(SCRATCH).startswith("['pyc', 'pyc', 'pyc']\nlite flags 1")
     err = pg.stderr(SCRATCH)
     assert "json/decoder.py" in err and "JSONDecodeError" in err
     assert "obj, end = self.raw_decode(s, idx=_w(s, 0).end())" in err  # a stdlib line, quoted
