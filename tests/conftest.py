@@ -3,6 +3,10 @@
 ``built_site`` (Path) is the built site; ``site_server`` (str) is its base URL, ending in ``/``.
 Both are session-scoped: the site tests and the browser tests read the same build. ``browser`` is
 Debian's Chromium driven by Playwright, one per test module.
+
+`make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`): each test module stays
+on one worker (its module fixtures, a browser or a reader's venv, are made once), and the modules
+that read ``quick_book`` share one worker, so the book is trained in quick mode once per run.
 """
 
 from __future__ import annotations
@@ -22,6 +26,16 @@ from gradbook.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
+# Modules that read the quick book: one xdist worker for all of them, so it is built once.
+QUICK_BOOK_GROUP = "quick_book"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group tests for xdist's loadgroup: by module, the quick book's reading modules together."""
+    readers = {item.module.__name__ for item in items if "quick_book" in item.fixturenames}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group(QUICK_BOOK_GROUP if module in readers else module))
 
 
 def build_site(out: Path) -> float:
