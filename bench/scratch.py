@@ -37,5 +37,5 @@ def scratch_copy(parts: tuple[str, ...] = (), repo: Path = REPO) -> Iterator[Pat
                 continue
             dst = root / rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
+            shutil.copy2(src, dst, follow_symlinks=False)  # docs/*/source/ links stay links
         yield root
