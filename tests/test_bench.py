@@ -269,3 +269,15 @@ def test_merge_keeps_whole_groups_from_one_run() -> None:
     ]
     assert merged["parts"]["figures"].startswith("2026-01-02T10")
     assert merged["parts"]["probes"].startswith("2026-01-02T11")
+
+
+def test_the_scratch_copy_keeps_the_source_pages_links() -> None:
+    """docs/*/source/ links to chapters_src/: a copy that followed them lost the .toml beside each
+    module, and the site group's build failed in the copy."""
+    from bench.scratch import scratch_copy
+
+    with scratch_copy(("docs/en/source", "chapters_src")) as root:
+        module = next((root / "docs" / "en" / "source").glob("*.py"))
+        assert module.is_symlink(), f"{module.name} was copied as a file"
+        assert module.resolve().with_suffix(".toml").is_file()
+        assert root in module.resolve().parents, "the link must point inside the copy"
