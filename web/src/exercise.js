@@ -29,18 +29,6 @@ function withCode(parent, message) {
   });
 }
 
-/** Typeset the $math$ of a revealed hint with the site's KaTeX (web/site/math.js does the page). */
-function typeset(el) {
-  const { katex } = globalThis;
-  if (!katex) return;
-  for (const math of el.querySelectorAll(".arithmatex")) {
-    if (math.querySelector(".katex")) continue; // typeset at build time (gradbook/pages/math.py)
-    const tex = math.textContent.trim();
-    const display = tex.startsWith("\\[");
-    katex.render(tex.slice(2, -2), math, { throwOnError: false, displayMode: display });
-  }
-}
-
 export class ExerciseCell extends Cell {
   constructor(root, index, { kernel, text, onPassed }) {
     const id = root.dataset.id;
@@ -239,8 +227,8 @@ export class ExerciseCell extends Cell {
     const label = document.createElement("strong");
     label.textContent = t.hintOf(this.shown + 1, this.hints.length);
     const body = document.createElement("span");
-    body.innerHTML = this.hints[this.shown]; // built at build time from the author's Markdown, raw HTML escaped
-    typeset(body);
+    // Built from the author's Markdown, raw HTML escaped, its math typeset (gradbook/pages/math.py).
+    body.innerHTML = this.hints[this.shown];
     hint.append(label, body);
     this.hintList.append(hint);
     this.shown += 1;
