@@ -556,6 +556,10 @@ def test_reader_switches_chapter_02_from_sigmoid_to_relu(browser, site_server: s
         cp.page.context.close()
 
 
+JS_FETCHED_INDEX = """() => performance.getEntriesByType("resource")
+    .some((entry) => entry.name.includes("/search/search_index.json"))"""
+
+
 def open_plain(browser, url: str) -> tuple[object, Guard, list[str]]:
     """A page without cells to wait for: (page, guard, page errors)."""
     context = browser.new_context()
@@ -611,9 +615,14 @@ def test_math_is_typeset_by_the_sites_katex(browser, site_server: str, lang: str
 def test_search_finds_the_term_in_the_page_language(
     browser, site_server: str, lang: str, query: str
 ) -> None:
+    """And the page fetches Material's search index only when the reader goes to search
+    (web/site/search-on-demand.js), not with the page."""
     root = site_server + ("zh/" if lang == "zh" else "")
     page, guard, errors = open_plain(browser, root)
+    fetched_index = lambda: page.evaluate(JS_FETCHED_INDEX)  # noqa: E731
     try:
+        page.wait_for_load_state("networkidle")
+        assert not fetched_index(), "the page fetched the search index before any search"
         box = page.locator("input.md-search__input")
         box.click()
         results = page.locator(".md-search-result__item a")
@@ -627,6 +636,7 @@ def test_search_finds_the_term_in_the_page_language(
             box.press("End")
             page.wait_for_timeout(1_000)
         results.first.wait_for(timeout=5_000)
+        assert fetched_index()
         hrefs = results.evaluate_all("links => links.map(a => a.href)")
         assert hrefs and all(h.startswith(root) for h in hrefs), hrefs
         if lang == "en":

@@ -12,7 +12,8 @@ single-language build, in this order:
    Once every page is read (env): the pages' checked exercises, for the home page's progress.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go;
    the code cells stay out of the search index (search.py). Page output: the math typeset by
-   KaTeX at build time (math.py), after search indexed its TeX.
+   KaTeX at build time (math.py), after search indexed its TeX; the script that fetches the
+   search index only when the reader goes to search (search.py).
 5. post build: the notebook and module downloads beside each source page; they name the gradbook
    wheel (``make web`` -> build/web/dist/, in the site at assets/web/dist/) that runs them. The
    search index rewritten as UTF-8 (search.py). Then the offline book: this language's precache
@@ -59,6 +60,7 @@ WEB_REQUIRED = (
     "pyodide/pyodide.mjs",
     "katex/katex.min.js",
     "site/sw.js",
+    search.ON_DEMAND,
 )
 WHEELS = "dist/gradbook-*.whl"  # web/pack_gradbook.py: the package a downloaded notebook needs
 STYLESHEETS = ("katex/katex.min.css", "cells/cells.css", "site/extra.css")
@@ -102,6 +104,9 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         wheel_uri = f"{self.assets_url}/dist/{self.wheel}"
         config.extra["gradbook_wheel"] = wheel_uri  # the source pages' download button
         self.wheel_url = urljoin(config.site_url, wheel_uri) if config.site_url else None
+        self.search_script = search.load_on_demand(
+            (self.web_dir / search.ON_DEMAND).read_text(encoding="utf-8")
+        )
         self.katex = Katex(Path(config.config_file_path).parent / self.config.katex_dir)
         self.torch = source.torch_requirement(
             Path(config.config_file_path).parent / "pyproject.toml"
@@ -166,7 +171,9 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
         return html
 
     def on_post_page(self, output: str, *, page: Page, config: MkDocsConfig) -> str:
-        """The math as KaTeX's markup (math.py), once search has indexed the page's TeX."""
+        """The math as KaTeX's markup (math.py), once search has indexed the page's TeX; the
+        search index fetched only when the reader goes to search (search.py)."""
+        output = search.hold_index_request(output, self.search_script)
         try:
             return typeset(output, self.katex)
         except KatexError as err:

@@ -1,6 +1,6 @@
 """The search index, lighter: every page downloads it, so its bytes are every page's bytes.
 
-Two changes to what Material's search plugin writes, the same search either way:
+Three changes to what Material's search plugin writes and does, the same search either way:
 
 - The source pages' code cells are left out of the index (Material's ``data-search-exclude``
   attribute on each cell): the code is 60% of the English index and what a reader looks for in
@@ -10,6 +10,9 @@ Two changes to what Material's search plugin writes, the same search either way:
   character as ``\\uXXXX`` (6 bytes for a Chinese character and for each zero-width space jieba
   puts between words, 3 bytes in UTF-8). The worker reads it with ``JSON.parse`` of the fetched
   text, which is UTF-8, so the data it indexes is the same.
+- Each page carries a short script, inlined before Material's bundle runs, that holds the index's
+  request back until the reader shows they mean to search (web/site/search-on-demand.js): a
+  chapter page no longer downloads the index for a search box the reader never opens.
 """
 
 from __future__ import annotations
@@ -38,6 +41,22 @@ def exclude_code_cells(html: str) -> str:
     """A source page's HTML with each code cell's prompt, copy button and code marked for
     Material's search to skip (the markdown cells between them stay in the index)."""
     return CODE_PARTS.sub(lambda m: f"{m[0]} {EXCLUDE}", html)
+
+
+ON_DEMAND = "site/search-on-demand.js"  # in `make web`'s build/web/
+
+
+def load_on_demand(script: str) -> str:
+    """web/site/search-on-demand.js as an inline ``<script>`` element for every page's head."""
+    if "</script" in script.lower():  # would end the inline element early
+        raise ValueError(f"{ON_DEMAND} must not contain '</script'")
+    return f"<script>{script.strip()}</script>"
+
+
+def hold_index_request(html: str, element: str) -> str:
+    """The page with `element` (load_on_demand) at the end of its head, before any body script."""
+    head, found, rest = html.partition("</head>")
+    return f"{head}{element}{found}{rest}" if found else html
 
 
 def rewrite_utf8(site_dir: Path) -> tuple[int, int] | None:
