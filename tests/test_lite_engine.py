@@ -186,7 +186,10 @@ def test_edge_values_follow_torch() -> None:
     ]:
         got = torch.tensor(lite.data, dtype=torch.float64)
         assert torch.equal(got.isnan(), ref.isnan()), (got, ref)
-        assert torch.equal(got[~ref.isnan()], ref[~ref.isnan()]), (got, ref)
+        assert torch.equal(got.isinf(), ref.isinf()), (got, ref)
+        # torch's vectorised float64 sqrt and pow round the last bit by CPU: on AVX-512 sqrt(2) is
+        # 1.414213562373095, one unit in the last place below Python's (and AVX2's) result
+        torch.testing.assert_close(got, ref, rtol=2**-52, atol=0.0, equal_nan=True)
 
 
 def test_batch_norm_from_primitives_equals_the_fused_op(rng: Rng) -> None:
