@@ -131,8 +131,15 @@ def open_page(
                 guard.route(route)
                 return
             guard.local += 1
-            response = route.fetch()
-            route.fulfill(response=response, headers={**response.headers, **headers})
+            try:
+                response = route.fetch()
+                route.fulfill(response=response, headers={**response.headers, **headers})
+            except sync_api.Error as err:
+                # The test closed its context while the service worker was still saving the book
+                # for offline (it takes longer on a busy machine): Playwright would raise that in
+                # the next test's first call. What the page itself asked for was served.
+                if "disposed" not in str(err) and "closed" not in str(err):
+                    raise
 
         context.route("**/*", isolate)
     else:
