@@ -30,6 +30,17 @@ BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out C
 QUICK_BOOK_GROUP = "quick_book"
 
 
+def chromium_language(chapter: str) -> str:
+    """The language whose page runs a chapter's cells in Chromium (tests/test_browser.py); the other
+    language's page runs them in Pyodide under node (tests/test_lite_pyodide.py).
+
+    So each chapter page's cells run in Pyodide once, and both languages' front ends are driven:
+    the two languages' cells are the same code but for comments and strings (tests/test_cells_run.py
+    compares them and runs both on CPython). Alternate by chapter number: 01 English, 02 Chinese...
+    """
+    return "en" if int(chapter[:2]) % 2 else "zh"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group tests for xdist's loadgroup: by module, the quick book's reading modules together."""
     readers = {item.module.__name__ for item in items if "quick_book" in item.fixturenames}

@@ -5,7 +5,8 @@ scratch directory, builds and registers the wheel there with web/pack_lite.py, a
 the site's worker does (`loadPackage("gradbook-lite")`, then `import gradbook.lite`). The pages'
 cells all run in one Pyodide, each page in a fresh namespace, as the site's worker runs them when a
 reader moves from page to page (instant navigation keeps it): one interpreter start (seconds of
-CPU: the wasm compiled, Python booted) instead of one per page.
+CPU: the wasm compiled, Python booted) instead of one per page. A chapter's cells run here in the
+language tests/test_browser.py does not run them in (conftest.chromium_language).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from conftest import chromium_language
 
 from bench import cells
 from bench.cells import DOCS, page_cells, pages_with_cells
@@ -155,7 +157,16 @@ def test_pyodide_gives_the_same_numbers_as_cpython(pyodide_dir: Path) -> None:
         assert in_browser[key] == pytest.approx(here[key], rel=1e-12)
 
 
-PAGES = pages_with_cells()
+def runs_under_node(page: Path) -> bool:
+    """A chapter page whose cells Chromium does not run (conftest.chromium_language), and every
+    other page with cells, in both languages."""
+    lang, *rest = page.relative_to(DOCS).parts
+    if rest[:1] != ["chapters"]:
+        return True
+    return chromium_language(page.stem) != lang
+
+
+PAGES = [p for p in pages_with_cells() if runs_under_node(p)]
 BATCH_TIMEOUT_S = 1800  # every page's cells, on a loaded machine
 
 
@@ -170,8 +181,9 @@ def page_outputs(pyodide_dir: Path) -> dict[str, dict]:
 
 @pytest.mark.parametrize("page", PAGES, ids=[p.relative_to(DOCS).as_posix() for p in PAGES])
 def test_page_cells_run_in_pyodide(page_outputs: dict[str, dict], page: Path) -> None:
-    """Every page's cells, in order, in real Pyodide (both languages: comments differ); how long
-    they take is measured by `make bench` (browser.cells.*)."""
+    """Every page's cells, in order, in real Pyodide: the pages Chromium does not run (each chapter
+    in one language here, the other in tests/test_browser.py); how long they take is measured by
+    `make bench` (browser.cells.*)."""
     done = page_outputs[page.relative_to(DOCS).as_posix()]
     assert done["error"] is None, f"{page.relative_to(DOCS)}: {done['error']}"
     result = cells.parse(done["out"])
