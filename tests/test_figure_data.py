@@ -2,12 +2,14 @@
 
 Three layers: `gradbook.figdata` on small figures of each artist kind (a dropped line fails); every
 committed figure against its own SVG (the CSV has as many series of each kind as the SVG draws);
-the built site (every figure of both languages links a CSV and a provenance file that exist).
+the built site (every figure of both languages links a CSV and a provenance file that exist; a big
+CSV ships gzipped, and its .csv.gz holds the committed bytes).
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import re
@@ -342,6 +344,47 @@ def test_figure_links_in_the_page_language(tmp_path: Path) -> None:
         site_figures.rewrite_figures(md, src_uri="a.md", lang="zh", figures_dir=d.parent)
 
 
+def test_a_big_csv_ships_gzipped_and_says_so_a_small_one_stays_plain(tmp_path: Path) -> None:
+    d = tmp_path / "figures" / "07_clipping"
+    d.mkdir(parents=True)
+    (d / "provenance.json").write_text('{"chapter": "07_clipping"}')
+    header = ",".join(figdata.COLUMNS) + "\n"
+    rows = "".join(f"1,a,line,,{i},{i / 7!r},,,,,,,,\n" for i in range(20_000))
+    big = (header + rows).encode()
+    assert len(big) > site_figures.GZIP_OVER
+    at_threshold = header.encode().ljust(site_figures.GZIP_OVER, b"0")  # not over: stays plain
+    for lang in ("en", "zh"):
+        for name, data in (("cliff", big), ("edge", at_threshold), ("cosine", header.encode())):
+            (d / f"{name}.{lang}.svg").write_text("<svg/>")
+            (d / f"{name}.{lang}.csv").write_bytes(data)
+    md = "![a](fig:07_clipping/cliff)\n\n![b](fig:07_clipping/edge)\n\n![c](fig:07_clipping/cosine)"
+    en, zh = (
+        site_figures.rewrite_figures(md, src_uri="chapters/07.md", lang=lang, figures_dir=d.parent)
+        for lang in ("en", "zh")
+    )
+    assert "[Data (CSV, gzip)](../figures/07_clipping/cliff.en.csv.gz) · " in en
+    assert "[数据（CSV，gzip）](../figures/07_clipping/cliff.zh.csv.gz) · " in zh
+    for name in ("edge", "cosine"):
+        assert f"[Data (CSV)](../figures/07_clipping/{name}.en.csv) · " in en
+        assert f"[数据（CSV）](../figures/07_clipping/{name}.zh.csv) · " in zh
+    assert en.count(".csv.gz") == zh.count(".csv.gz") == 1
+    for lang in ("en", "zh"):
+        files = site_figures.data_files(d.parent, lang)
+        assert set(files) == {
+            f"figures/07_clipping/cliff.{lang}.csv.gz",
+            f"figures/07_clipping/edge.{lang}.csv",
+            f"figures/07_clipping/cosine.{lang}.csv",
+        }
+        gz = files[f"figures/07_clipping/cliff.{lang}.csv.gz"]
+        assert isinstance(gz, bytes) and len(gz) < len(big) // 4
+        assert gzip.decompress(gz) == (d / f"cliff.{lang}.csv").read_bytes()
+        assert files[f"figures/07_clipping/edge.{lang}.csv"] == d / f"edge.{lang}.csv"
+    # the same bytes every build: mtime 0 and no file name (FLG 0) in the gzip header
+    again = site_figures.data_files(d.parent, "en")["figures/07_clipping/cliff.en.csv.gz"]
+    assert again == site_figures.data_files(d.parent, "en")["figures/07_clipping/cliff.en.csv.gz"]
+    assert again[:8] == b"\x1f\x8b\x08\x00\x00\x00\x00\x00"
+
+
 class _FigureLinks(HTMLParser):
     """Each figure `<img>` of a page, with the links of the figure-links line that follows it."""
 
@@ -370,23 +413,48 @@ class _FigureLinks(HTMLParser):
             self._in_links = False
 
 
+def site_data(link: tuple[str, str], target: Path, svg: Path, lang: str) -> bytes:
+    """The CSV bytes a figure's data link gives the reader, checked against the committed CSV.
+
+    A committed CSV over GZIP_OVER is linked as its .csv.gz, labelled gzip, and only that is in the
+    site; a smaller one is linked, labelled and shipped as it is.
+    """
+    label, href = link
+    plain = svg.with_suffix(".csv")
+    committed = FIGURES / svg.parent.name / plain.name
+    if committed.stat().st_size > site_figures.GZIP_OVER:
+        assert (label, target) == (
+            site_figures.GZIP_LINKS[lang],
+            plain.with_name(f"{plain.name}.gz"),
+        )
+        assert not plain.exists(), f"{plain.name}: shipped plain beside its .gz"
+        data = gzip.decompress(target.read_bytes())
+    else:
+        assert (label, target) == (site_figures.LINKS[lang][0], plain), href
+        data = target.read_bytes()
+    assert data == committed.read_bytes(), href
+    return data
+
+
 @pytest.mark.site
 def test_every_figure_of_the_site_links_its_data_and_provenance(built_site: Path) -> None:
     seen: set[tuple[str, str]] = set()
+    gzipped = 0
     for lang, top in (("en", built_site), ("zh", built_site / "zh")):
-        data_label, prov_label = site_figures.LINKS[lang]
+        prov_label = site_figures.LINKS[lang][1]
         pages = [p for p in top.rglob("index.html") if lang == "zh" or "zh" not in p.parts]
         for page in sorted(pages):
             parser = _FigureLinks()
             parser.feed(page.read_text(encoding="utf-8"))
             for fig in parser.figures:
                 where = f"{page.relative_to(built_site)}: {fig['src']}"
-                assert [label for label, _ in fig["links"]] == [data_label, prov_label], where
-                (_, csv_href), (_, prov_href) = fig["links"]
+                assert [label for label, _ in fig["links"]][1:] == [prov_label], where
+                (data_link, (_, prov_href)) = fig["links"]
                 svg = (page.parent / fig["src"]).resolve()
-                data, prov = ((page.parent / h).resolve() for h in (csv_href, prov_href))
-                assert data == svg.with_suffix(".csv") and data.is_file(), where
-                assert data.read_text(encoding="utf-8").startswith(",".join(figdata.COLUMNS))
+                data, prov = ((page.parent / h).resolve() for h in (data_link[1], prov_href))
+                text = site_data(data_link, data, svg, lang).decode("utf-8")
+                assert text.startswith(",".join(figdata.COLUMNS)), where
+                gzipped += data.suffix == ".gz"
                 doc = json.loads(prov.read_text(encoding="utf-8"))
                 assert prov.parent == svg.parent and doc["chapter"] == svg.parent.name, where
                 assert svg.name.split(".")[0] in doc["figures"] and doc["run"]["commit"], where
@@ -398,6 +466,10 @@ def test_every_figure_of_the_site_links_its_data_and_provenance(built_site: Path
         for m in site_figures.FIG_LINK.finditer(page.read_text(encoding="utf-8"))
     }
     assert named and named <= seen, f"figures without links: {sorted(named - seen)[:5]}"
+    assert gzipped, "no figure's data is gzipped: the big CSVs went in plain"
+    for manifest in (built_site / "offline.json", built_site / "zh" / "offline.json"):
+        urls = [f["url"] for f in json.loads(manifest.read_text(encoding="utf-8"))["files"]]
+        assert not [u for u in urls if u.endswith((".csv", ".csv.gz"))], "figure data precached"
 
 
 def test_the_run_record_is_not_what_check_compares() -> None:

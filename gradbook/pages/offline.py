@@ -29,9 +29,9 @@ MANIFEST = "offline.json"  # at each language's root
 WORKER = "sw.js"  # at the site root (the English root), scope: the whole site
 WORKER_SOURCE = "site/sw.js"  # in build/web: the bundle without its first line
 SKIP_NAMES = {MANIFEST, WORKER, "sitemap.xml.gz"}  # the manifest is cached last, as the marker
-SKIP_SUFFIXES = (".map", ".csv", ".pdf")  # source maps: only a developer's tools fetch them;
-# figure data (8 MB a language, issue 14) and the PDFs (`make pdf`, 7 MB) are downloaded when
-# asked for, not saved with the book
+SKIP_SUFFIXES = (".map", ".csv", ".csv.gz", ".pdf")  # source maps: only a developer's tools
+# fetch them; figure data (1.7 MB a language, issue 14, with the big CSVs gzipped: figures.py) and
+# the PDFs (`make pdf`, 7 MB) are downloaded when asked for, not saved with the book
 
 
 def page_url(rel: str) -> str:
@@ -69,7 +69,9 @@ def build_manifest(site: Path, lang: str, shared: Path, skip: Iterable[Path] = (
     template = shared / WORKER_SOURCE
     own = [p for p in _files(site, [*skip, shared]) if p.name not in SKIP_NAMES]
     paths = [
-        p for p in [*own, *_files(shared, [])] if p != template and p.suffix not in SKIP_SUFFIXES
+        p
+        for p in [*own, *_files(shared, [])]
+        if p != template and not p.name.endswith(SKIP_SUFFIXES)
     ]
     entries = []
     for path in paths:

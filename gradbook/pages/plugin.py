@@ -124,9 +124,13 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         figures_dir = Path(self.config.figures_dir)
-        figures = figure_files(figures_dir, self.lang) | data_files(figures_dir, self.lang)
-        for uri, path in figures.items():
+        for uri, path in figure_files(figures_dir, self.lang).items():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
+        for uri, data in data_files(figures_dir, self.lang).items():
+            if isinstance(data, bytes):  # a big CSV, gzipped (figures.py)
+                files.append(File.generated(config, uri, content=data))
+            else:
+                files.append(File.generated(config, uri, abs_src_path=str(data)))
         for uri, text in provenance_files(figures_dir).items():
             files.append(File.generated(config, uri, content=text))
         if self.copy_assets:
