@@ -12,6 +12,7 @@ named after the fact without scanning every tensor at every step.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -206,7 +207,9 @@ def fit(
         loss = loss_fn(model(xb), yb)
         # One cheap test per step: a non-finite gradient or weight from step t makes the loss of
         # step t + 1 non-finite, and the gradients of step t are still in .grad to be examined.
-        if check_finite and not bool(torch.isfinite(loss)):
+        # (a Python float test: a tensor isfinite and its bool() cost more than the rest of a step's
+        # bookkeeping)
+        if check_finite and not math.isfinite(loss.item()):
             raise _diagnose(model, named, step, xb, lambda out, yb=yb: loss_fn(out, yb), loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
