@@ -45,7 +45,12 @@ class Dense(nn.Module):
 
     `skip`, if given, is added just before the activation: that is the second half of a residual block,
     out = act(norm(W h) + x).
+    `tap`, if set on an instance (gradbook.probes does, and deletes it on leaving), is called with the
+    pre-activation z of every forward pass: cheaper than a module hook, which puts every call of the
+    activation module on torch's slow path.
     """
+
+    tap: Callable[[torch.Tensor], None] | None = None
 
     def __init__(
         self, n_in: int, n_out: int, activation: str, batch_norm: bool = False, bias: bool = True
@@ -59,6 +64,8 @@ class Dense(nn.Module):
         z = self.norm(self.linear(x))
         if skip is not None:
             z = z + skip
+        if self.tap is not None:
+            self.tap(z)
         return self.act(z)
 
 
@@ -149,6 +156,11 @@ class MLP(nn.Module):
         """Layer name -> the module whose input is that layer's pre-activation, in forward order."""
         names = list(self.layers) if include_output else self.hidden_names
         return {name: self.layers[name].act for name in names}
+
+    def pre_activation_taps(self, include_output: bool = False) -> dict[str, Dense]:
+        """Layer name -> the `Dense` whose `tap` sees that layer's pre-activation (as probe_points)."""
+        names = list(self.layers) if include_output else self.hidden_names
+        return {name: self.layers[name] for name in names}
 
     def layer_weights(self, include_output: bool = True) -> dict[str, torch.Tensor]:
         """Layer name -> its weight matrix, in forward order."""

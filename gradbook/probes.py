@@ -58,16 +58,41 @@ def layer_weights(model: nn.Module) -> dict[str, torch.Tensor]:
     }
 
 
+def _taps(model: nn.Module, points: dict[str, nn.Module]) -> dict[str, nn.Module] | None:
+    """Layer name -> module with a `tap` seeing the pre-activation, when the model offers one per point.
+
+    Only when the taps see what the probe points' inputs are: the same activation modules, none of
+    them in place (an in-place activation rewrites z, and the gradient retained for z with it).
+    """
+    if not hasattr(model, "pre_activation_taps"):
+        return None
+    taps = model.pre_activation_taps()
+    same = list(taps) == list(points) and all(
+        getattr(t, "act", None) is points[name] for name, t in taps.items()
+    )
+    if not same or any(getattr(m, "inplace", False) for m in points.values()):
+        return None
+    return taps
+
+
+#: recorded forward passes whose z a tap keeps until a backward reads them (a backward over the
+#: sum of several passes' losses reads them all); a forward with no backward is let go after this
+_MAX_UNREAD_PASSES = 16
+
+
 class GradNorms:
     """Per-layer gradient norms, one entry per backward pass (`history`), newest last.
 
-    In a recorded forward pass, a hook on each layer's activation module asks autograd to hand over
-    dLoss/dz when the node that computed z runs in backward (a pre-hook on `z.grad_fn`, cheaper to
-    register than a tensor hook). When the backward pass ends, one batched call computes the norms
-    of those gradients and of the weights' `.grad` and keeps them as one tensor; they become Python
-    floats only when read. That reads the gradients before anything, such as clipping, can modify
-    them in place. A weight's norm is that of its `.grad`, so it includes earlier passes if they
-    were not zeroed.
+    In a recorded forward pass each layer's pre-activation z is caught on its way into the
+    activation: by the layer's `tap` when the model offers one (gradbook's nets), else by a forward
+    pre-hook on the activation module. With a tap, z retains its gradient (`retain_grad`, kept by
+    autograd's C++ side) and one pre-hook on the last layer's node, first reached in backward,
+    schedules the end-of-backward readout; with a hook, a pre-hook on each `z.grad_fn` hands over
+    dLoss/dz when backward reaches it. When the backward pass ends, one batched call computes the
+    norms of those gradients and of the weights' `.grad` and keeps them as one tensor; they become
+    Python floats only when read. That reads the gradients before anything, such as clipping, can
+    modify them in place. A weight's norm is that of its `.grad`, so it includes earlier passes if
+    they were not zeroed. Retained gradients are dropped once read, and every z on leaving.
     """
 
     def __init__(self, model: nn.Module, every: int = 1) -> None:
@@ -83,16 +108,78 @@ class GradNorms:
         self._weight_keys = tuple(("weight", name) for name in self.weights)
         self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
+        self._tapped: list[nn.Module] = []  # modules whose `tap` this probe set
+        # tap path: per recorded forward pass since the last readout, its z in forward order
+        self._passes: list[list[tuple[tuple[str, str], torch.Tensor]]] = []
+        self._read = False  # whether _passes has been read out (a new pass then starts afresh)
+        self._queued = False  # whether the readout of the backward under way is scheduled
 
     def _attach(self) -> None:
+        taps = _taps(self.model, self.points)
+        if taps is not None:
+            names = list(taps)
+            for name, module in taps.items():
+                module.tap = self._tap(name, first=name == names[0], last=name == names[-1])
+                self._tapped.append(module)
+            return
         # a pre-hook: it needs only the input z, and torch's module call does less work around it
         for name, module in self.points.items():
             self._handles.append(module.register_forward_pre_hook(self._forward_hook(name)))
 
+    def _new_pass(self) -> None:
+        """First layer of a forward pass with gradients: is it one we record?"""
+        self._active = self._forwards % self.every == 0
+        self._forwards += 1
+        if self._read:  # their gradients were set to None when read
+            self._passes = []
+            self._read = False
+        elif len(self._passes) >= _MAX_UNREAD_PASSES:  # forwards without a backward: let go
+            self._passes.pop(0)
+        if self._active:
+            self._passes.append([])
+
+    def _drop_zs(self) -> None:
+        for zs in self._passes:
+            for _, z in zs:
+                z.grad = None
+        self._passes = []
+        self._read = False
+
+    def _tap(self, name: str, first: bool, last: bool) -> Callable[[torch.Tensor], None]:
+        key = ("pre_activation", name)
+        hook = self._forward_hook(name)  # for a z that no node computed (a leaf)
+
+        def tap(z: torch.Tensor) -> None:
+            if not z.requires_grad:
+                return
+            if first:
+                self._new_pass()
+            if not self._active:
+                return
+            node = z.grad_fn
+            if node is None:
+                hook(None, (z,))
+                return
+            if self._read:  # a pass that did not start at the first layer
+                self._drop_zs()
+            if not self._passes:
+                self._passes.append([])
+            z.retain_grad()
+            self._passes[-1].append((key, z))
+            if last:  # z -> node -> hook -> probe -> z: _drop_zs breaks that cycle (gc cannot)
+                node.register_prehook(self._schedule)
+
+        return tap
+
+    def _schedule(self, grad_outputs: tuple) -> None:
+        if not self._queued and not self._pending:
+            torch.autograd.Variable._execution_engine.queue_callback(self._flush)
+        self._queued = True
+
     def _collect(self, key: tuple[str, str], grad: torch.Tensor | None) -> None:
         if grad is None:
             return
-        if not self._pending:  # first gradient of this backward pass
+        if not self._pending and not self._queued:  # first gradient of this backward pass
             torch.autograd.Variable._execution_engine.queue_callback(self._flush)
         self._pending_keys.append(key)
         self._pending.append(grad)
@@ -105,15 +192,16 @@ class GradNorms:
         def tensor_hook(grad: torch.Tensor) -> None:  # z is a leaf: no node computed it
             collect(key, grad)
 
-        def hook(module: nn.Module, inputs: tuple) -> None:
+        def hook(module: nn.Module | None, inputs: tuple) -> None:
             z = inputs[0]
             if not z.requires_grad:
                 return
-            if first:  # a new forward pass: is it one we record?
-                self._active = self._forwards % self.every == 0
-                self._forwards += 1
-            if not self._active:
-                return
+            if module is not None:  # a module hook (a tap has started the pass itself)
+                if first:  # a new forward pass: is it one we record?
+                    self._active = self._forwards % self.every == 0
+                    self._forwards += 1
+                if not self._active:
+                    return
             node = z.grad_fn
             if node is None:
                 z.register_hook(tensor_hook)
@@ -127,8 +215,22 @@ class GradNorms:
 
         return hook
 
+    def _read_zs(self) -> None:
+        """Move the retained dLoss/dz into the pending list, in the order backward reached them."""
+        for zs in reversed(self._passes):
+            for key, z in reversed(zs):
+                grad = z.grad
+                if grad is not None:
+                    self._pending_keys.append(key)
+                    self._pending.append(grad)
+                    z.grad = None  # read once: a later backward through z must not add to it
+        self._read = True
+
     def _flush(self) -> None:
         """End of a backward pass: all norms in one call, stored as one tensor."""
+        if self._queued:
+            self._queued = False
+            self._read_zs()
         if not self._pending:
             return
         # weight gradients are complete in .grad now, and nothing has touched them yet
@@ -145,6 +247,10 @@ class GradNorms:
         for handle in self._handles:
             handle.remove()
         self._handles.clear()
+        for module in self._tapped:
+            del module.tap  # back to the class's None: the module's state is as it was
+        self._tapped.clear()
+        self._drop_zs()
 
     def clear(self) -> None:
         """Forget the recorded history (hooks stay installed)."""

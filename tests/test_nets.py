@@ -51,3 +51,25 @@ def test_seed_determinism():
     b = MLP.deep(8, 8, 2, 2, init="xavier")
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         assert torch.equal(pa, pb)
+
+
+def test_pre_activation_taps_see_what_the_activations_get():
+    torch.manual_seed(0)
+    net = MLP.deep(4, 5, 3, 2, activation="tanh", residual=True)
+    taps = net.pre_activation_taps()
+    assert {n: d.act for n, d in taps.items()} == net.probe_points()
+    seen: dict[str, torch.Tensor] = {}
+    got: dict[str, torch.Tensor] = {}
+    hooks = [
+        m.register_forward_pre_hook(lambda m, i, n=n: got.setdefault(n, i[0]))
+        for n, m in net.probe_points().items()
+    ]
+    for name, dense in taps.items():
+        dense.tap = lambda z, name=name: seen.setdefault(name, z)
+    net(torch.randn(3, 4))
+    for h in hooks:
+        h.remove()
+    assert all(seen[n] is got[n] for n in got) and list(seen) == list(got)
+    for dense in taps.values():
+        del dense.tap
+    assert all(d.tap is None for d in taps.values())  # the class default: no tap

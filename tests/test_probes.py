@@ -161,3 +161,84 @@ def test_in_place_activation_reports_the_pre_activation_gradient():
     with probes.grad_norms(net) as g:
         net(x).pow(2).sum().backward()
     assert g.pre_activation["1"] == pytest.approx(expected, rel=1e-6)
+
+
+def _records(g: probes.GradNorms) -> list[tuple[tuple, list[float]]]:
+    return [(keys, norms.tolist()) for keys, norms in g._records]
+
+
+def _exercise(net: MLP, x: torch.Tensor, every: int) -> probes.GradNorms:
+    """Training steps, two forwards under one backward, a backward run twice, clipping."""
+    with probes.grad_norms(net, every=every) as g:
+        for _ in range(4):
+            net(x).pow(2).sum().backward()
+        (net(x[:3]).sum() + net(x[3:]).pow(2).sum()).backward()
+        out = net(x).sum()
+        out.backward(retain_graph=True)
+        out.backward()
+        net(x).sum().backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1e-3)
+    return g
+
+
+@pytest.mark.parametrize("every", [1, 2])
+@pytest.mark.parametrize("kind", ["plain", "batch_norm", "residual"])
+def test_tap_and_hook_fallback_record_the_same_numbers(monkeypatch, kind, every):
+    def net() -> MLP:
+        torch.manual_seed(0)
+        return MLP.deep(
+            5,
+            6,
+            3,
+            2,
+            activation="tanh",
+            batch_norm=kind == "batch_norm",
+            residual=kind == "residual",
+        )
+
+    x = torch.randn(9, 5)
+    tapped = _exercise(net(), x, every)
+    assert tapped._tapped == [] and tapped._records  # taps are removed on exit
+    monkeypatch.setattr(probes, "_taps", lambda model, points: None)  # as a model without taps
+    hooked = _exercise(net(), x, every)
+    assert _records(tapped) == _records(hooked)  # bit for bit, in the same order
+    assert tapped.history() == hooked.history()
+    assert tapped.history("weight") == hooked.history("weight")
+
+
+def test_tap_path_installs_no_hooks_and_leaves_nothing_behind():
+    net = _net()
+    zs: list[torch.Tensor] = []
+    spies = [
+        m.register_forward_pre_hook(lambda m, i: zs.append(i[0]))
+        for m in net.probe_points().values()
+    ]
+    state = {k: v.clone() for k, v in net.state_dict().items()}
+    dicts = [set(m.__dict__) for m in net.modules()]
+    with probes.grad_norms(net) as g:
+        assert len(g._tapped) == 3 and not g._handles
+        net(torch.randn(4, 5)).sum().backward()
+        assert all(z.grad is None for z in zs)  # read once, then let go
+        net(torch.randn(4, 5)).sum()  # a forward pass whose backward never comes
+    for h in spies:
+        h.remove()
+    assert len(zs) == 6 and all(z.grad is None for z in zs)
+    assert g._passes == [] and [set(m.__dict__) for m in net.modules()] == dicts
+    assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items())
+    assert all(len(v) == 1 for v in g.history().values())
+
+
+def test_gradbook_net_with_an_in_place_activation_falls_back_to_hooks():
+    torch.manual_seed(0)
+    net = MLP([3, 6, 2], activation="relu")
+    x = torch.randn(8, 3)
+    z = net.layers["hidden1"].linear(x)
+    z.retain_grad()
+    net.layers["output"](torch.relu(z)).pow(2).sum().backward()
+    expected = float(z.grad.norm())
+    net.zero_grad(set_to_none=True)
+    net.layers["hidden1"].act = torch.nn.ReLU(inplace=True)
+    with probes.grad_norms(net) as g:
+        assert not g._tapped
+        net(x).pow(2).sum().backward()
+    assert g.pre_activation["hidden1"] == pytest.approx(expected, rel=1e-6)
