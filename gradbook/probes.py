@@ -106,6 +106,7 @@ class GradNorms:
         self._pending_keys: list[tuple[str, str]] = []
         self._pending: list[torch.Tensor] = []
         self._weight_keys = tuple(("weight", name) for name in self.weights)
+        self._weight_list = list(self.weights.values())
         self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._tapped: list[nn.Module] = []  # modules whose `tap` this probe set
@@ -235,10 +236,15 @@ class GradNorms:
             return
         # weight gradients are complete in .grad now, and nothing has touched them yet
         grads, keys = self._pending, self._pending_keys
-        for key, w in zip(self._weight_keys, self.weights.values(), strict=True):
-            if w.grad is not None:
-                keys.append(key)
-                grads.append(w.grad)
+        weight_grads = [w.grad for w in self._weight_list]
+        if any(g is None for g in weight_grads):  # name only the weights that got a gradient
+            for key, grad in zip(self._weight_keys, weight_grads, strict=True):
+                if grad is not None:
+                    keys.append(key)
+                    grads.append(grad)
+        else:
+            keys += self._weight_keys
+            grads += weight_grads
         self._records.append((tuple(keys), torch.stack(torch._foreach_norm(grads))))
         self._pending = []
         self._pending_keys = []

@@ -242,3 +242,12 @@ def test_gradbook_net_with_an_in_place_activation_falls_back_to_hooks():
         assert not g._tapped
         net(x).pow(2).sum().backward()
     assert g.pre_activation["hidden1"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_a_frozen_layer_has_no_weight_norm():
+    net = _net()
+    net.layers["hidden1"].linear.weight.requires_grad_(False)
+    with probes.grad_norms(net) as g:
+        net(torch.randn(4, 5)).sum().backward()
+    assert list(g.weight) == ["hidden2", "hidden3", "output"]
+    assert g.history("weight")["hidden1"] == [] and len(g.pre_activation) == 3
