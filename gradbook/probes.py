@@ -62,7 +62,7 @@ def _taps(model: nn.Module, points: dict[str, nn.Module]) -> dict[str, nn.Module
     """Layer name -> module with a `tap` seeing the pre-activation, when the model offers one per point.
 
     Only when the taps see what the probe points' inputs are: the same activation modules, none of
-    them in place (an in-place activation rewrites z, and the gradient retained for z with it).
+    them in place (the module hooks read z's gradient from the node that computed it).
     """
     if not hasattr(model, "pre_activation_taps"):
         return None
@@ -75,24 +75,20 @@ def _taps(model: nn.Module, points: dict[str, nn.Module]) -> dict[str, nn.Module
     return taps
 
 
-#: recorded forward passes whose z a tap keeps until a backward reads them (a backward over the
-#: sum of several passes' losses reads them all); a forward with no backward is let go after this
-_MAX_UNREAD_PASSES = 16
-
-
 class GradNorms:
     """Per-layer gradient norms, one entry per backward pass (`history`), newest last.
 
     In a recorded forward pass each layer's pre-activation z is caught on its way into the
     activation: by the layer's `tap` when the model offers one (gradbook's nets), else by a forward
-    pre-hook on the activation module. With a tap, z retains its gradient (`retain_grad`, kept by
-    autograd's C++ side) and one pre-hook on the last layer's node, first reached in backward,
-    schedules the end-of-backward readout; with a hook, a pre-hook on each `z.grad_fn` hands over
-    dLoss/dz when backward reaches it. When the backward pass ends, one batched call computes the
-    norms of those gradients and of the weights' `.grad` and keeps them as one tensor; they become
-    Python floats only when read. That reads the gradients before anything, such as clipping, can
-    modify them in place. A weight's norm is that of its `.grad`, so it includes earlier passes if
-    they were not zeroed. Retained gradients are dropped once read, and every z on leaving.
+    pre-hook on the activation module. A tap gives z a tensor hook that is a list's own `append`
+    (autograd calls it with dLoss/dz and no Python frame runs), except on the first layer, which
+    every backward through the net reaches last: its hook also schedules the readout. A module hook
+    puts a pre-hook on each `z.grad_fn` that hands over dLoss/dz when backward reaches it. When the
+    backward pass ends, one batched call computes the norms of those gradients and of the weights'
+    `.grad` and keeps them as one tensor; they become Python floats only when read. That reads the
+    gradients before anything, such as clipping, can modify them in place. A weight's norm is that
+    of its `.grad`, so it includes earlier passes if they were not zeroed. The probe keeps no z and
+    retains no gradient in a tensor's `.grad`.
     """
 
     def __init__(self, model: nn.Module, every: int = 1) -> None:
@@ -110,72 +106,48 @@ class GradNorms:
         self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._tapped: list[nn.Module] = []  # modules whose `tap` this probe set
-        # tap path: per recorded forward pass since the last readout, its z in forward order
-        self._passes: list[list[tuple[tuple[str, str], torch.Tensor]]] = []
-        self._read = False  # whether _passes has been read out (a new pass then starts afresh)
+        # tap path: per layer, in forward order, its key and the dLoss/dz its hooks were handed
+        self._slots: list[tuple[tuple[str, str], list[torch.Tensor]]] = []
         self._queued = False  # whether the readout of the backward under way is scheduled
+        self._started = False  # whether the forward pass under way has had a z with a gradient
 
     def _attach(self) -> None:
         taps = _taps(self.model, self.points)
         if taps is not None:
-            names = list(taps)
-            for name, module in taps.items():
-                module.tap = self._tap(name, first=name == names[0], last=name == names[-1])
+            for i, (name, module) in enumerate(taps.items()):
+                module.tap = self._tap(name, first=i == 0)
                 self._tapped.append(module)
             return
         # a pre-hook: it needs only the input z, and torch's module call does less work around it
         for name, module in self.points.items():
             self._handles.append(module.register_forward_pre_hook(self._forward_hook(name)))
 
-    def _new_pass(self) -> None:
-        """First layer of a forward pass with gradients: is it one we record?"""
-        self._active = self._forwards % self.every == 0
-        self._forwards += 1
-        if self._read:  # their gradients were set to None when read
-            self._passes = []
-            self._read = False
-        elif len(self._passes) >= _MAX_UNREAD_PASSES:  # forwards without a backward: let go
-            self._passes.pop(0)
-        if self._active:
-            self._passes.append([])
+    def _tap(self, name: str, first: bool) -> Callable[[torch.Tensor], None]:
+        grads: list[torch.Tensor] = []
+        self._slots.append((("pre_activation", name), grads))
+        append = grads.append
 
-    def _drop_zs(self) -> None:
-        for zs in self._passes:
-            for _, z in zs:
-                z.grad = None
-        self._passes = []
-        self._read = False
-
-    def _tap(self, name: str, first: bool, last: bool) -> Callable[[torch.Tensor], None]:
-        key = ("pre_activation", name)
-        hook = self._forward_hook(name)  # for a z that no node computed (a leaf)
+        def scheduling_hook(grad: torch.Tensor) -> None:  # on the last z a backward reaches
+            append(grad)
+            if not self._queued and not self._pending:
+                torch.autograd.Variable._execution_engine.queue_callback(self._flush)
+            self._queued = True
 
         def tap(z: torch.Tensor) -> None:
+            if first:
+                self._started = False
             if not z.requires_grad:
                 return
-            if first:
-                self._new_pass()
-            if not self._active:
-                return
-            node = z.grad_fn
-            if node is None:
-                hook(None, (z,))
-                return
-            if self._read:  # a pass that did not start at the first layer
-                self._drop_zs()
-            if not self._passes:
-                self._passes.append([])
-            z.retain_grad()
-            self._passes[-1].append((key, z))
-            if last:  # z -> node -> hook -> probe -> z: _drop_zs breaks that cycle (gc cannot)
-                node.register_prehook(self._schedule)
+            if not self._started:  # the pass's first z with a gradient: every later z depends on it
+                self._started = True
+                self._active = self._forwards % self.every == 0
+                self._forwards += 1
+                if self._active:
+                    z.register_hook(scheduling_hook)
+            elif self._active:
+                z.register_hook(append)
 
         return tap
-
-    def _schedule(self, grad_outputs: tuple) -> None:
-        if not self._queued and not self._pending:
-            torch.autograd.Variable._execution_engine.queue_callback(self._flush)
-        self._queued = True
 
     def _collect(self, key: tuple[str, str], grad: torch.Tensor | None) -> None:
         if grad is None:
@@ -193,16 +165,15 @@ class GradNorms:
         def tensor_hook(grad: torch.Tensor) -> None:  # z is a leaf: no node computed it
             collect(key, grad)
 
-        def hook(module: nn.Module | None, inputs: tuple) -> None:
+        def hook(module: nn.Module, inputs: tuple) -> None:
             z = inputs[0]
             if not z.requires_grad:
                 return
-            if module is not None:  # a module hook (a tap has started the pass itself)
-                if first:  # a new forward pass: is it one we record?
-                    self._active = self._forwards % self.every == 0
-                    self._forwards += 1
-                if not self._active:
-                    return
+            if first:  # a new forward pass: is it one we record?
+                self._active = self._forwards % self.every == 0
+                self._forwards += 1
+            if not self._active:
+                return
             node = z.grad_fn
             if node is None:
                 z.register_hook(tensor_hook)
@@ -216,22 +187,19 @@ class GradNorms:
 
         return hook
 
-    def _read_zs(self) -> None:
-        """Move the retained dLoss/dz into the pending list, in the order backward reached them."""
-        for zs in reversed(self._passes):
-            for key, z in reversed(zs):
-                grad = z.grad
-                if grad is not None:
-                    self._pending_keys.append(key)
-                    self._pending.append(grad)
-                    z.grad = None  # read once: a later backward through z must not add to it
-        self._read = True
+    def _read_slots(self) -> None:
+        """Move the tapped dLoss/dz into the pending list, the last layer first, as backward runs."""
+        for key, grads in reversed(self._slots):
+            if grads:
+                self._pending_keys += [key] * len(grads)
+                self._pending += grads
+                grads.clear()
 
     def _flush(self) -> None:
         """End of a backward pass: all norms in one call, stored as one tensor."""
         if self._queued:
             self._queued = False
-            self._read_zs()
+            self._read_slots()
         if not self._pending:
             return
         # weight gradients are complete in .grad now, and nothing has touched them yet
@@ -256,7 +224,8 @@ class GradNorms:
         for module in self._tapped:
             del module.tap  # back to the class's None: the module's state is as it was
         self._tapped.clear()
-        self._drop_zs()
+        for _, grads in self._slots:
+            grads.clear()
 
     def clear(self) -> None:
         """Forget the recorded history (hooks stay installed)."""
