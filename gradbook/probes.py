@@ -80,10 +80,11 @@ class GradNorms:
 
     In a recorded forward pass each layer's pre-activation z is caught on its way into the
     activation: by the layer's `tap` when the model offers one (gradbook's nets), else by a forward
-    pre-hook on the activation module. A tap gives z a tensor hook that is a list's own `append`
-    (autograd calls it with dLoss/dz and no Python frame runs), except on the first layer, which
-    every backward through the net reaches last: its hook also schedules the readout. A module hook
-    puts a pre-hook on each `z.grad_fn` that hands over dLoss/dz when backward reaches it. When the
+    pre-hook on the activation module. A tap gives z's node (`z.grad_fn`) a pre-hook that is a
+    list's own `append` (autograd hands it the node's output gradients, z's among them, and no
+    Python frame runs), except on the first layer, which every backward through the net reaches
+    last: its hook also schedules the readout. A module hook puts a Python pre-hook on each
+    `z.grad_fn` that hands over dLoss/dz when backward reaches it. When the
     backward pass ends, one batched call computes the norms of those gradients and of the weights'
     `.grad` and keeps them as one tensor; they become Python floats only when read. That reads the
     gradients before anything, such as clipping, can modify them in place. A weight's norm is that
@@ -106,8 +107,9 @@ class GradNorms:
         self._records: list[tuple[tuple[tuple[str, str], ...], torch.Tensor]] = []
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
         self._tapped: list[nn.Module] = []  # modules whose `tap` this probe set
-        # tap path: per layer, in forward order, its key and the dLoss/dz its hooks were handed
-        self._slots: list[tuple[tuple[str, str], list[torch.Tensor]]] = []
+        # tap path: per layer, in forward order, its key, what its node's pre-hooks were handed
+        # (the node's output gradients) and which of them is z's
+        self._slots: list[tuple[tuple[str, str], list[tuple], list[int]]] = []
         self._queued = False  # whether the readout of the backward under way is scheduled
         self._started = False  # whether the forward pass under way has had a z with a gradient
 
@@ -123,12 +125,14 @@ class GradNorms:
             self._handles.append(module.register_forward_pre_hook(self._forward_hook(name)))
 
     def _tap(self, name: str, first: bool) -> Callable[[torch.Tensor], None]:
-        grads: list[torch.Tensor] = []
-        self._slots.append((("pre_activation", name), grads))
+        # the node's gradients: a pre-hook on z's node gets all of them, z's is at z.output_nr
+        grads: list[tuple] = []
+        index = [0]
+        self._slots.append((("pre_activation", name), grads, index))
         append = grads.append
 
-        def scheduling_hook(grad: torch.Tensor) -> None:  # on the last z a backward reaches
-            append(grad)
+        def scheduling_hook(grad_outputs: tuple) -> None:  # on the last z a backward reaches
+            append(grad_outputs)
             if not self._queued and not self._pending:
                 torch.autograd.Variable._execution_engine.queue_callback(self._flush)
             self._queued = True
@@ -138,14 +142,21 @@ class GradNorms:
                 self._started = False
             if not z.requires_grad:
                 return
+            hook = append
             if not self._started:  # the pass's first z with a gradient: every later z depends on it
                 self._started = True
                 self._active = self._forwards % self.every == 0
                 self._forwards += 1
-                if self._active:
-                    z.register_hook(scheduling_hook)
-            elif self._active:
-                z.register_hook(append)
+                hook = scheduling_hook
+            if not self._active:
+                return
+            node = z.grad_fn
+            if node is None:  # z is a leaf: no node computed it
+                z.register_hook(lambda grad: hook((grad,)))
+                index[0] = 0
+                return
+            index[0] = z.output_nr
+            node.register_prehook(hook)  # a builtin append: no Python frame runs in backward
 
         return tap
 
@@ -189,10 +200,13 @@ class GradNorms:
 
     def _read_slots(self) -> None:
         """Move the tapped dLoss/dz into the pending list, the last layer first, as backward runs."""
-        for key, grads in reversed(self._slots):
+        for key, grads, index in reversed(self._slots):
             if grads:
-                self._pending_keys += [key] * len(grads)
-                self._pending += grads
+                i = index[0]
+                for outputs in grads:
+                    if outputs[i] is not None:
+                        self._pending_keys.append(key)
+                        self._pending.append(outputs[i])
                 grads.clear()
 
     def _flush(self) -> None:
@@ -224,7 +238,7 @@ class GradNorms:
         for module in self._tapped:
             del module.tap  # back to the class's None: the module's state is as it was
         self._tapped.clear()
-        for _, grads in self._slots:
+        for _, grads, _ in self._slots:
             grads.clear()
 
     def clear(self) -> None:

@@ -243,7 +243,7 @@ def test_tap_path_installs_no_module_hooks_and_leaves_nothing_behind():
     for h in spies:
         h.remove()
     assert len(zs) == 6 and not any(z.retains_grad for z in zs)  # no .grad kept on any z
-    assert all(not grads for _, grads in g._slots)  # no gradient kept past the block
+    assert all(not grads for _, grads, _ in g._slots)  # no gradient kept past the block
     assert [set(m.__dict__) for m in net.modules()] == dicts
     assert all(torch.equal(v, state[k]) for k, v in net.state_dict().items())
     assert all(len(v) == 1 for v in g.history().values())
