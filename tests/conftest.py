@@ -4,30 +4,32 @@
 Both are session-scoped: the site tests and the browser tests read the same build. ``browser`` is
 Debian's Chromium driven by Playwright, one per test module.
 
-`make test` runs the suite on every core (pytest-xdist, `--dist loadgroup`): each test module stays
-on one worker (its module fixtures, a browser or a reader's venv, are made once), and the modules
-that read ``quick_book`` share one worker, so the book is trained in quick mode once per run.
+`make test` runs the suite on every core (pytest-xdist, `--dist loadfile`): each test module stays
+on one worker, so its module fixtures (a browser, a reader's venv) are made once. The two costly
+session fixtures, the built site and the quick book, are made once per run whatever the number of
+workers: the first worker to need one builds it in the run's shared temporary folder under a file
+lock, the others wait for it and read the same files (`built_once`).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one Chromium launch, shared with the bench
 from gradbook.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
-# Modules that read the quick book: one xdist worker for all of them, so it is built once.
-QUICK_BOOK_GROUP = "quick_book"
 
 
 def chromium_language(chapter: str) -> str:
@@ -41,12 +43,25 @@ def chromium_language(chapter: str) -> str:
     return "en" if int(chapter[:2]) % 2 else "zh"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group tests for xdist's loadgroup: by module, the quick book's reading modules together."""
-    readers = {item.module.__name__ for item in items if "quick_book" in item.fixturenames}
-    for item in items:
-        module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(QUICK_BOOK_GROUP if module in readers else module))
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]
+) -> Path:
+    """`build(out)` once per test run, shared by every xdist worker; returns out.
+
+    The run's shared folder is the parent of each worker's base temp folder (pytest-xdist's
+    documented recipe). A build that fails leaves no mark, so every test that needs it fails.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent
+    out, done = root / name, root / f"{name}.done"
+    with FileLock(root / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir()
+            build(out)
+            done.touch()
+    return out
 
 
 def build_site(out: Path) -> float:
@@ -64,12 +79,14 @@ def build_site(out: Path) -> float:
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once per session from the working tree into a temporary directory."""
-    out = tmp_path_factory.mktemp("site")
-    seconds = build_site(out)
-    (out.parent / "build_seconds.txt").write_text(f"{seconds:.2f}\n")
-    print(f"\nmkdocs build took {seconds:.1f} s", file=sys.stderr)
-    return out
+    """The site, built once per run from the working tree into a temporary directory."""
+
+    def build(out: Path) -> None:
+        seconds = build_site(out)
+        (out.parent / "build_seconds.txt").write_text(f"{seconds:.2f}\n")
+        print(f"\nmkdocs build took {seconds:.1f} s", file=sys.stderr)
+
+    return built_once(tmp_path_factory, "site", build)
 
 
 @pytest.fixture(scope="session")
@@ -104,17 +121,20 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture(scope="session")
 def quick_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every chapter run once in quick mode through the real runner, into a scratch directory.
+    """Every chapter run once per test run in quick mode through the real runner, into a scratch
+    directory.
 
     Chapter tests share this one build (same code path as `make figures`, fewer steps); the
     committed figures/ and its manifest are never touched.
     """
-    out = tmp_path_factory.mktemp("quick-book")
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(
-        [sys.executable, "-m", "gradbook.build", "--quick", "--force", "--out", str(out)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
-    )  # fmt: skip
-    if proc.returncode != 0:
-        pytest.fail(f"quick build of the book failed:\n{proc.stdout}\n{proc.stderr}")
-    return out
+
+    def build(out: Path) -> None:
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        proc = subprocess.run(
+            [sys.executable, "-m", "gradbook.build", "--quick", "--force", "--out", str(out)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S,
+        )  # fmt: skip
+        if proc.returncode != 0:
+            pytest.fail(f"quick build of the book failed:\n{proc.stdout}\n{proc.stderr}")
+
+    return built_once(tmp_path_factory, "quick-book", build)
