@@ -256,11 +256,15 @@ def seed_lists(tree: dict) -> dict:
 
 
 def draw_covariate(fig, tr):
+    # The two clouds are drawn as one picture inside the SVG (rasterized, at 200 dpi), not as
+    # thousands of vector dots: a 0.34 MB figure becomes about 0.1 MB; the CSV keeps every point.
+    fig.set_dpi(200)
     left, right = fig.subplots(1, 2, width_ratios=[1.25, 1])
     xs, ys, xt = x_source[0], y_source[0], x_target[0]
     left.scatter(xs[:, 0], xs[:, 1], s=3, c=[color("", 0) if v else color("", 5) for v in ys],
-                 alpha=0.5, linewidths=0, label=tr("source (labelled)", "源域（有标签）"))  # fmt: skip
-    left.scatter(xt[:, 0], xt[:, 1], s=3, color="#999999", alpha=0.4, linewidths=0,
+                 alpha=0.5, linewidths=0, rasterized=True,
+                 label=tr("source (labelled)", "源域（有标签）"))  # fmt: skip
+    left.scatter(xt[:, 0], xt[:, 1], s=3, color="#999999", alpha=0.4, linewidths=0, rasterized=True,
                  label=tr("target (unlabelled)", "目标域（无标签）"))  # fmt: skip
     grid = torch.linspace(-3.0, 3.0, 121, dtype=F64)
     left.plot(
