@@ -67,7 +67,7 @@ browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: web browser-deps ## run the whole test suite (unit, build, site, browser)
-	$(PY) -m pytest -q -n auto --dist loadfile
+	$(PY) -m pytest -q -n 4 --dist loadfile  # 4 workers on 2 cores: the browser tests wait more than they compute (57% CPU with 2)
 
 test-fast: $(VENV)/.stamp ## unit tests with the main venv only: no site, browser, Pyodide or chapter training
 	$(PY) -m pytest -q -m "not site and not browser and not pyodide and not slow"
