@@ -37,8 +37,9 @@ web/node_modules/.stamp: web/package.json web/package-lock.json
 
 setup: $(VENV)/.stamp $(PYODIDE_VENV)/.stamp web/node_modules/.stamp ## create the venvs and install npm packages
 
-web: setup ## bundle the cells, copy Pyodide and KaTeX, subset the Chinese font, build the lite and gradbook wheels, precompile the Python the cells start with
+web: setup ## bundle the cells, copy Pyodide and KaTeX, minify the figures, subset the Chinese font, build the lite and gradbook wheels, precompile the Python the cells start with
 	cd web && npm run --silent build
+	cd web && node minify_figures.mjs ../figures ../build/svg
 	$(PY) web/subset_font.py --out build/web/fonts
 	$(PYODIDE_VENV)/bin/python web/pack_lite.py --out build/web/pyodide
 	cd web && node precompile.mjs ../build/web/pyodide

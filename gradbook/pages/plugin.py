@@ -6,7 +6,7 @@ single-language build, in this order:
 
 1. config: expand the nav's ``*`` patterns; add the shared assets (KaTeX, the cell front end,
    Pyodide, the site's script and stylesheet) to extra_css/extra_javascript.
-2. files: this language's figures, their data (CSV) and each chapter's provenance; the shared
+2. files: this language's figures (minified, figures.py), their data (CSV) and each chapter's provenance; the shared
    assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
    Once every page is read (env): the pages' checked exercises, for the home page's progress.
@@ -78,6 +78,9 @@ class GradbookConfig(base.Config):
     web_dir = c.Type(
         str, default="build/web"
     )  # `make web` output: cells, Pyodide, KaTeX, site js/css
+    svg_cache = c.Type(
+        str, default="build/svg"
+    )  # `make web` output: the figures minified by svgo, named by content (figures.py)
     shared_assets = c.Choice(("copy", "link"), default="copy")  # link: use the English build's copy
     katex_dir = c.Type(
         str, default="web/node_modules/katex"
@@ -124,7 +127,8 @@ class GradbookPlugin(BasePlugin[GradbookConfig]):
 
     def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
         figures_dir = Path(self.config.figures_dir)
-        for uri, path in figure_files(figures_dir, self.lang).items():
+        svg_cache = Path(config.config_file_path).parent / self.config.svg_cache
+        for uri, path in figure_files(figures_dir, self.lang, svg_cache).items():
             files.append(File.generated(config, uri, abs_src_path=str(path)))
         for uri, data in data_files(figures_dir, self.lang).items():
             if isinstance(data, bytes):  # a big CSV, gzipped (figures.py)
