@@ -69,15 +69,32 @@ def test_pack_registers_the_wheel_in_a_lock_file(tmp_path: Path) -> None:
             "version": "0.0.0",
             "python": "3.14.2",
         },
-        "packages": {},
+        "packages": {
+            name: {  # an entry as Pyodide's own lock writes it
+                "name": name,
+                "version": "1.0",
+                "file_name": f"{name}-1.0-py3-none-any.whl",
+                "install_dir": "site",
+                "sha256": "0" * 64,
+                "package_type": "package",
+                "imports": [name],
+                "depends": [],
+                "unvendored_tests": False,
+            }
+            for name in ("numpy", "shipped")
+        },
     }
     (tmp_path / "pyodide-lock.json").write_text(json.dumps(lock))
+    (tmp_path / "shipped-1.0-py3-none-any.whl").write_bytes(b"a wheel beside the lock")
     (tmp_path / "gradbook_lite-0.0.0-py3-none-any.whl").write_bytes(b"stale")
     wheel = pack(tmp_path)
     pack(tmp_path)  # a rerun replaces the entry instead of failing
     entry = json.loads((tmp_path / "pyodide-lock.json").read_text())["packages"]["gradbook-lite"]
     assert entry["file_name"] == wheel.name and entry["imports"] == ["gradbook"]
-    assert [p.name for p in tmp_path.glob("*.whl")] == [wheel.name]
+    # only what the directory holds: no entry for a file the site does not ship
+    names = json.loads((tmp_path / "pyodide-lock.json").read_text())["packages"]
+    assert sorted(names) == ["gradbook-lite", "shipped"]
+    assert [p.name for p in tmp_path.glob("gradbook_lite-*.whl")] == [wheel.name]
 
 
 @pytest.mark.parametrize("module", LITE_MODULES, ids=lambda p: p.name)

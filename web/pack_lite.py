@@ -8,6 +8,11 @@ with a generated pyproject.toml, so nothing else from the repository can leak in
 times, modes and SOURCE_DATE_EPOCH make it byte-for-byte reproducible. Then
 `pyodide lockfile add-wheels` adds it to the lock file `npm run build` copied from Pyodide, so
 `pyodide.loadPackage("gradbook-lite")` finds it.
+
+The lock keeps only the packages whose files are beside it: Pyodide's npm package lists its 358
+packages but holds none of them, and the site ships only gradbook-lite. The full list was 0.12 MB
+every first Run downloads and parses, and it named files the site does not have: a reader's
+`loadPackage("numpy")` tried to fetch one; now it says at once that no such package is known.
 """
 
 from __future__ import annotations
@@ -113,6 +118,12 @@ def register(wheel: Path, lock_path: Path) -> None:
         )
     lock = json.loads(lock_path.read_text(encoding="utf-8"))
     lock["packages"].pop(DIST_NAME, None)  # idempotent: a rerun replaces the old entry
+    here = lock_path.parent
+    lock["packages"] = {
+        name: entry
+        for name, entry in lock["packages"].items()
+        if (here / entry["file_name"]).is_file()
+    }
     pyodide_cli = Path(sys.executable).with_name("pyodide")
     with tempfile.TemporaryDirectory(prefix="gradbook-lock-") as tmp:
         source = Path(tmp) / "pyodide-lock.json"
