@@ -15,7 +15,8 @@ from bench.pageweight import PYODIDE_DIR, page_weight, tree_bytes
 from bench.scratch import REPO, scratch_copy
 
 # Git-ignored things `make setup`/`make web` put in the tree that the site build reads.
-BUILT_INPUTS = ("build/web", "web/node_modules/katex")  # KaTeX typesets the math at build time
+# KaTeX typesets the math at build time; build/svg holds the figures minified (web/minify_figures.mjs)
+BUILT_INPUTS = ("build/web", "build/svg", "web/node_modules/katex")
 
 
 def mkdocs_build(site_dir: Path, repo: Path = REPO) -> None:
