@@ -15,14 +15,14 @@ A CSV over ``GZIP_OVER`` bytes goes into the site gzipped, as ``name.<lang>.csv.
 says so ("Data (CSV, gzip)"): the few big ones (07_clipping's cliff, 4.7 MB a language) were most
 of the site's size, gzip takes a CSV of numbers to a fifth of it or less, and the reader loses
 nothing, since pandas ``read_csv`` and R ``read.csv`` read a ``.gz`` as it is. The smaller ones stay
-plain, to open in a browser or a spreadsheet.
+plain, to open in a browser or a spreadsheet. The committed ``figures/`` keep plain CSVs; the build
+compresses each big one once, with no name and mtime 0 in the header, so two builds give the same
+bytes.
 
 The SVGs go into the site minified: ``make web`` has svgo write each committed figure, named by
 the SHA-256 of its bytes, into a cache (web/minify_figures.mjs), and `figure_files` takes that copy
 where it exists (37% fewer bytes, drawn the same). A figure changed since, as in a preview right
-after ``make figures``, has no copy yet and ships as committed: never stale, at worst larger. The committed ``figures/`` keep plain CSVs; the build
-compresses each big one once, with no name and mtime 0 in the header, so two builds give the same
-bytes.
+after ``make figures``, has no copy yet and ships as committed: never stale, at worst larger.
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ single-language build, in this order:
 
 1. config: expand the nav's ``*`` patterns; add the shared assets (KaTeX, the cell front end,
    Pyodide, the site's script and stylesheet) to extra_css/extra_javascript.
-2. files: this language's figures (minified, figures.py), their data (CSV) and each chapter's provenance; the shared
-   assets, where this build carries them.
+2. files: this language's figures (minified, figures.py), their data (CSV) and each chapter's
+   provenance; the shared assets, where this build carries them.
 3. page markdown: figures of the page's language -> numbers from results.json -> (zh) CJK lines.
    Once every page is read (env): the pages' checked exercises, for the home page's progress.
 4. page content (source pages): the notebook CSS goes to one shared stylesheet; CDN loaders go;
