@@ -5,10 +5,12 @@
     ch.figure("grad_norms", draw)     # draw(fig, tr)
     ch.finish()                       # results.json and provenance.json
 
-A run is told two things on its command line, and nothing else: `--out DIR` (where to write) and
-`--quick` (apply the toml's `[quick]` table). `make figures` passes both to each chapter process (a
-staging folder it later swaps into `figures/<slug>/`); `python chapters_src/02_activations.py
-[--quick] [--out DIR]` is the same run by hand. Without `--out` the outputs go to the scratch folder
+A run is told three things on its command line, and nothing else: `--out DIR` (where to write),
+`--quick` (apply the toml's `[quick]` table) and `--lang en|zh` (draw the figures in that language
+only: a reader's run, whose notebook shows one language; the book's figures are always both).
+`make figures` passes the first two to each chapter process (a staging folder it later swaps into
+`figures/<slug>/`); `python chapters_src/02_activations.py [--quick] [--out DIR] [--lang zh]` is the
+same run by hand. Without `--out` the outputs go to the scratch folder
 `build/interactive/<slug>/`, so a direct run, a notebook or an import never touches the committed
 figures. Unknown arguments (a notebook kernel's `-f kernel.json`) are ignored. This module knows
 nothing of the build tool: it neither imports nor re-enters it.
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from gradbook import results as results_io
+from gradbook.plot import LANGS  # no matplotlib: gradbook.plot imports it when it draws
 
 SLUG = re.compile(r"^(\d{2})_([a-z0-9_]+)$")
 RESERVED_KEYS = ("chapter", "seed", "quick", "config")
@@ -47,7 +50,7 @@ class MissingResultsError(KeyError):
 
 
 def parse_run_args(argv: list[str] | None = None) -> argparse.Namespace:
-    """`--out DIR` and `--quick` from a chapter's command line (default `sys.argv[1:]`).
+    """`--out DIR`, `--quick` and `--lang` from a chapter's command line (default `sys.argv[1:]`).
 
     Tolerant: a host's own arguments (a notebook kernel's `-f kernel.json`) are left alone, and only
     the exact spellings count (no abbreviations that a host's flags could match by accident).
@@ -55,6 +58,7 @@ def parse_run_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--lang", choices=LANGS, default=None)
     args, _unknown = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     return args
 
@@ -198,7 +202,7 @@ class Chapter:
 
     def __init__(
         self, source: Path, config: dict[str, Any], required: list[list[str]], quick: bool,
-        out_dir: Path,
+        out_dir: Path, langs: tuple[str, ...] = LANGS,
     ) -> None:  # fmt: skip
         self.source = source
         self.slug = source.stem
@@ -207,6 +211,7 @@ class Chapter:
         self.quick = quick
         self.seed: int = config["seed"]
         self.out_dir = out_dir
+        self.langs = langs  # the languages its figures are drawn in
         self.results: dict[str, Any] = {}
         self.figures: list[Path] = []
         self._finished = False
@@ -215,7 +220,8 @@ class Chapter:
     def start(cls, where: str | os.PathLike[str], argv: list[str] | None = None) -> Chapter:
         """Begin a run of the chapter at `where` (its `__file__`, or its slug in a notebook).
 
-        `argv` (default: the command line) may hold `--out DIR` and `--quick`; see the module doc.
+        `argv` (default: the command line) may hold `--out DIR`, `--quick` and `--lang`; see the
+        module doc.
         """
         toml = locate(where)
         source = toml.with_suffix(".py")
@@ -226,7 +232,8 @@ class Chapter:
         out_dir = (args.out or root / "build" / "interactive" / slug).resolve()
         out_dir.mkdir(parents=True, exist_ok=True)
         seed_everything(config["seed"], config.get("threads", 1), config.get("uses_torch", True))
-        return cls(source, config, required, args.quick, out_dir)
+        langs = (args.lang,) if args.lang else LANGS
+        return cls(source, config, required, args.quick, out_dir, langs)
 
     def figure(
         self,
@@ -234,7 +241,8 @@ class Chapter:
         draw: Callable[[Any, Callable[[str, str], str]], None],
         figsize: tuple[float, float] | None = None,
     ) -> list[Path]:
-        """Draw `name.<lang>.svg` and its data `name.<lang>.csv` from one `draw(fig, tr)`.
+        """Draw `name.<lang>.svg` and its data `name.<lang>.csv` from one `draw(fig, tr)`, in each
+        of the run's languages.
 
         See `gradbook.plot` (the SVGs) and `gradbook.figdata` (the CSVs).
         """
@@ -243,7 +251,7 @@ class Chapter:
         self._check_open()
         if any(p.name.startswith(f"{name}.") for p in self.figures):
             raise ValueError(f"chapter {self.slug}: figure {name!r} drawn twice")
-        paths = plot.render(name, draw, self.out_dir, figsize=figsize)
+        paths = plot.render(name, draw, self.out_dir, figsize=figsize, langs=self.langs)
         self.figures.extend(paths)
         return paths
 

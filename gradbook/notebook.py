@@ -79,8 +79,10 @@ def prepare(
 ) -> Run:
     """Get a chapter ready to run in `out/<slug>/`; show its figures and numbers as it runs.
 
-    `argv` (default: the command line) may add `--quick` or override `out` with `--out DIR`, so
-    `python 03_initialization.py --quick` works; a kernel's own arguments are ignored.
+    `argv` (default: the command line) may add `--quick` or override `out` with `--out DIR` and
+    `lang` with `--lang`, so `python 03_initialization.py --quick` works; a kernel's own arguments
+    are ignored. The chapter draws its figures in `lang` only: the reader sees one language, and
+    drawing both would double the figures' share of the run.
     """
     if not SLUG.match(slug):
         raise NotebookError(f"{slug!r} is not a chapter name like 03_initialization")
@@ -88,6 +90,7 @@ def prepare(
         raise NotebookError(f"LANG = {lang!r}: the figures exist in {' and '.join(LANGS)}")
     args = parse_run_args(argv)
     quick = bool(quick or args.quick)
+    lang = args.lang or lang
     out_dir = (Path(args.out) if args.out else Path(out).expanduser() / slug).resolve()
     if (out_dir.parent / "manifest.json").is_file() and out_dir.parent.name == "figures":
         raise NotebookError(
@@ -95,7 +98,8 @@ def prepare(
             "choose another folder (only `make figures` publishes there)"
         )
     out_dir.mkdir(parents=True, exist_ok=True)
-    run = Run(slug, out_dir, quick, lang, ["--out", str(out_dir)] + (["--quick"] if quick else []))
+    argv = ["--out", str(out_dir), "--lang", lang] + (["--quick"] if quick else [])
+    run = Run(slug, out_dir, quick, lang, argv)  # --lang: only the figures the reader is shown
     run.module.with_suffix(".toml").write_text(config.lstrip("\n"), encoding="utf-8")
     text = MESSAGES[lang]
     print(text["where"].format(slug=slug, mode=text["quick" if quick else "full"], out=out_dir))

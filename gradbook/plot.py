@@ -286,17 +286,22 @@ def render(
     draw: Draw,
     out_dir: str | Path,
     figsize: tuple[float, float] | None = None,
+    langs: tuple[str, ...] = LANGS,
 ) -> list[Path]:
     """Write `<name>.<lang>.svg` and its data `<name>.<lang>.csv` per language (atomically).
 
-    Returns the paths, SVGs first. Both languages are rendered before anything is written, so a
-    failure leaves no half set. The two CSVs hold the same numbers (one `draw`), labelled in their
+    Returns the paths, SVGs first. Every language is rendered before anything is written, so a
+    failure leaves no half set. `langs` narrows a reader's run to the language its notebook shows
+    (half the drawing); the book's figures are drawn in both. The two CSVs hold the same numbers (one `draw`), labelled in their
     language; `figdata.COLUMNS` names the columns in both.
     """
     if not _NAME.match(name):
         raise ValueError(f"figure name {name!r}: use lower-case letters, digits and '_'")
-    drawn = {lang: render_figure(name, draw, lang, figsize) for lang in LANGS}
+    unknown = [lang for lang in langs if lang not in LANGS]
+    if unknown or not langs:
+        raise ValueError(f"figure {name!r}: languages {langs!r}; expected some of {LANGS}")
+    drawn = {lang: render_figure(name, draw, lang, figsize) for lang in langs}
     out = Path(out_dir)
-    svgs = [atomic_write_bytes(out / f"{name}.{lang}.svg", drawn[lang][0]) for lang in LANGS]
-    csvs = [atomic_write_bytes(out / f"{name}.{lang}.csv", drawn[lang][1]) for lang in LANGS]
+    svgs = [atomic_write_bytes(out / f"{name}.{lang}.svg", drawn[lang][0]) for lang in langs]
+    csvs = [atomic_write_bytes(out / f"{name}.{lang}.csv", drawn[lang][1]) for lang in langs]
     return svgs + csvs

@@ -153,12 +153,15 @@ def test_prepare_puts_the_config_beside_the_outputs_and_says_where(
     assert f"(quick mode): figures and results.json go to {out}" in capsys.readouterr().out
     ch = Chapter.start(run.module, argv=run.argv)
     assert ch.quick and ch.config["steps"] == 3 and ch.out_dir == out
+    assert ch.langs == ("en",), "a reader's run draws only the figures the notebook shows"
     ch.results["acc"] = 0.5
     ch.finish()
     # a script's own command line: --quick and --out win over the settings cell
     monkeypatch.chdir(tmp_path)
-    run = notebook.prepare("02_demo", TOML, out="unused", argv=["--quick", "--out", "elsewhere"])
-    assert run.quick and run.out_dir == (tmp_path / "elsewhere").resolve()
+    argv = ["--quick", "--out", "elsewhere", "--lang", "zh"]
+    run = notebook.prepare("02_demo", TOML, out="unused", argv=argv)
+    assert run.quick and run.out_dir == (tmp_path / "elsewhere").resolve() and run.lang == "zh"
+    assert Chapter.start(run.module, argv=run.argv).langs == ("zh",)
 
 
 def test_prepare_refuses_the_books_committed_figures(tmp_path: Path) -> None:
@@ -245,6 +248,7 @@ def test_downloaded_notebook_runs_in_quick_mode(
     shown = [o for o in outputs(nb) if "image/svg+xml" in o.get("data", {})]
     drawn = sorted(out.glob("*.en.svg"))
     assert drawn and len(shown) == len(drawn), f"{len(shown)} figures shown, {len(drawn)} drawn"
+    assert not list(out.glob("*.zh.*")), "the English notebook drew the Chinese figures too"
     assert json.loads((out / "results.json").read_text())["quick"] is True
 
 
@@ -314,6 +318,7 @@ def test_downloaded_script_runs_in_quick_mode(
     assert f"（快速模式）：图表和 results.json 写入 {out}" in proc.stdout, proc.stdout[:2000]
     assert f"{slug}：测得的数字" in proc.stdout
     assert (out / "results.json").is_file() and list(out.glob("*.zh.svg"))
+    assert not list(out.glob("*.en.*")), "the Chinese script drew the English figures too"
 
 
 # --------------------------------------------------------------------------- run times

@@ -68,6 +68,16 @@ def test_chinese_beside_math_is_an_error() -> None:
     assert plot.render_svg("mixed", draw, "en")
 
 
+def test_a_readers_run_draws_only_its_language(tmp_path: Path) -> None:
+    paths = plot.render("grad_norms", draw_grad_norms, tmp_path, langs=("zh",))
+    assert [p.name for p in paths] == ["grad_norms.zh.svg", "grad_norms.zh.csv"]
+    assert paths[0].read_bytes() == plot.render_svg("grad_norms", draw_grad_norms, "zh")
+    for langs in ((), ("fr",)):
+        with pytest.raises(ValueError, match="expected some of"):
+            plot.render("grad_norms", draw_grad_norms, tmp_path / "none", langs=langs)
+    assert not (tmp_path / "none").exists()
+
+
 def test_chinese_text_in_the_english_figure_is_an_error(tmp_path: Path) -> None:
     def draw(fig, tr) -> None:
         fig.add_subplot().set_xlabel("层")  # forgot tr()
