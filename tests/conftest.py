@@ -29,6 +29,11 @@ from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one Chromium launch, shared
 from gradbook.serve import make_server
 
 REPO = Path(__file__).resolve().parents[1]
+# `make test` runs 4 workers on 2 cores: a torch or BLAS pool of one thread per core in each worker
+# (and in the processes they start) would put 8 threads on 2 cores, and OpenMP threads spin while
+# they wait. One thread each, as the chapters run (their toml's `threads`, set by Chapter.start).
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
 
 

@@ -61,9 +61,15 @@ def site_wheel(site: Path) -> Path:
 
 
 def reader_env(bin_dir: Path) -> dict[str, str]:
-    """A reader's shell: no PYTHONPATH, no venv of ours, a home of its own beside the venv."""
+    """A reader's shell: no PYTHONPATH, no venv of ours, a home of its own beside the venv.
+
+    And Python's default of caching the bytecode it compiles: the venv is installed with
+    `--no-compile`, so without the caches (PYTHONDONTWRITEBYTECODE, set on some CI machines) every
+    kernel would compile torch, matplotlib and Jupyter from source again, about 2 s of CPU each.
+    """
     home = bin_dir.parent.parent / "home"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    ours = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in ours}
     for var in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "IPYTHONDIR", "MPLCONFIGDIR"):
         env[var] = str(home / var.lower())
     return env
