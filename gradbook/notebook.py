@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from gradbook.chapter import SLUG, parse_run_args
+from gradbook.plot import LANGS  # the languages a figure is drawn in
 
-LANGS = ("en", "zh")
 RESERVED = ("chapter", "seed", "quick", "config")  # results.json's header, not measurements
 LIST_SHOWN = 6  # a longer list prints its first and last values and its length
 

@@ -292,8 +292,8 @@ def render(
 
     Returns the paths, SVGs first. Every language is rendered before anything is written, so a
     failure leaves no half set. `langs` narrows a reader's run to the language its notebook shows
-    (half the drawing); the book's figures are drawn in both. The two CSVs hold the same numbers (one `draw`), labelled in their
-    language; `figdata.COLUMNS` names the columns in both.
+    (half the drawing); the book's figures are drawn in both. The two CSVs hold the same numbers
+    (one `draw`), labelled in their language; `figdata.COLUMNS` names the columns in both.
     """
     if not _NAME.match(name):
         raise ValueError(f"figure name {name!r}: use lower-case letters, digits and '_'")
