@@ -37,6 +37,17 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
 
 
+def new_visit(browser, **options):
+    """A fresh browser context, as a reader's first visit, with the service worker blocked.
+
+    Without it, every context's first visit saves the whole book for offline in the background
+    (offline.js: about 23 MB, Pyodide included, a few hundred requests through the test's route),
+    which is tests/test_offline.py's subject and elsewhere only takes the CPU the test is timing.
+    tests/test_navigation.py visits with it, as a reader's browser does.
+    """
+    return browser.new_context(service_workers=options.pop("service_workers", "block"), **options)
+
+
 def chromium_language(chapter: str) -> str:
     """The language whose page runs a chapter's cells in Chromium (tests/test_browser.py); the other
     language's page runs them in Pyodide under node (tests/test_lite_pyodide.py).

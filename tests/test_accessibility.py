@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import new_visit
 from test_browser import LOAD_TIMEOUT_MS, Guard
 
 pytestmark = pytest.mark.browser
@@ -161,7 +162,7 @@ def axe_script() -> Path:
 @pytest.fixture(scope="module", params=list(LANGS))
 def auditor(request, browser, site_server: str, axe_script: Path) -> Iterator[Auditor]:
     lang = request.param
-    context = browser.new_context()
+    context = new_visit(browser)
     # A reader who asks to save data gets no Python started at idle (web/src/cells.js): each page
     # is audited without a Pyodide boot competing for the CPU; Run still starts it (live cells).
     context.add_init_script(SAVE_DATA)
@@ -276,7 +277,7 @@ def test_dark_palette_passes_axe(auditor: Auditor, browser) -> None:
     Its own context: Material keeps the palette it chose in localStorage, which would otherwise
     hold the light one from the pages audited before.
     """
-    context = browser.new_context(color_scheme="dark")
+    context = new_visit(browser, color_scheme="dark")
     context.add_init_script(SAVE_DATA)
     context.route("**/*", auditor.guard.route)
     try:

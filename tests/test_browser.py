@@ -21,6 +21,7 @@ from conftest import (  # noqa: F401  (CHROMIUM*: the browser fixture lives ther
     CHROMIUM,
     CHROMIUM_ARGS,
     chromium_language,
+    new_visit,
 )
 
 from gradbook.serve import ISOLATION_HEADERS
@@ -124,8 +125,9 @@ def open_page(
     lang: str,
     headers: dict[str, str] | None = None,
     block: str | None = None,
+    service_workers: str = "block",
 ) -> CellPage:
-    context = browser.new_context()
+    context = new_visit(browser, service_workers=service_workers)
     guard = Guard()
     if headers:
         # Serve the page cross-origin isolated, as a host with COOP/COEP headers would.
@@ -479,7 +481,7 @@ def test_gradbook_serve_isolates_the_page_and_stop_keeps_variables(browser, serv
 )
 def test_pages_load_fully_under_coep(browser, served_site: str, path: str) -> None:
     """require-corp blocks any subresource that is not same-origin: nothing may fail."""
-    context = browser.new_context()
+    context = new_visit(browser)
     try:
         page = context.new_page()
         failed: list[str] = []
@@ -576,7 +578,7 @@ JS_FETCHED_INDEX = """() => performance.getEntriesByType("resource")
 
 def open_plain(browser, url: str) -> tuple[object, Guard, list[str]]:
     """A page without cells to wait for: (page, guard, page errors)."""
-    context = browser.new_context()
+    context = new_visit(browser)
     guard = Guard()
     context.route("**/*", guard.route)
     page = context.new_page()

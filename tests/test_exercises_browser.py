@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import new_visit
 
 from gradbook.lite import check
 from gradbook.pages.exercises import Exercise, exercises_in, parse_exercise
@@ -126,7 +127,7 @@ class Reader:
 @pytest.fixture(scope="module", params=["en", "zh"])
 def reader(request, browser, site_server: str) -> Iterator[Reader]:
     """A new reader (empty storage) in one language; nothing may leave the local server."""
-    context = browser.new_context()
+    context = new_visit(browser)
     guard = Guard()
     context.route("**/*", guard.route)
     page = context.new_page()
@@ -282,7 +283,7 @@ def test_an_error_in_the_readers_code_shows_its_traceback_and_skips_the_check(
 def test_a_pass_in_one_language_counts_in_the_other(browser, site_server: str) -> None:
     """Both languages' pages hold the same exercise: passing it in English shows it passed on the
     Chinese page and counts on the Chinese home (and back), each home listing its own titles."""
-    context = browser.new_context()
+    context = new_visit(browser)
     page = context.new_page()
     try:
         en, zh = page_exercises("en"), page_exercises("zh")

@@ -92,7 +92,8 @@ def chromium() -> Iterator[object]:
 def chapter_01(request, chromium, nav_site: str) -> Iterator[CellPage]:
     """Chapter 01 with Python ready and `from_page_one` defined by its first cell."""
     lang = request.param
-    cp = open_page(chromium, nav_site + PREFIX[lang] + CH01, lang)
+    # With the service worker, as a reader's browser visits: it saves the book while we navigate.
+    cp = open_page(chromium, nav_site + PREFIX[lang] + CH01, lang, service_workers="allow")
     cp.base = nav_site
     assert cp.run(0, "from_page_one = 42\nprint('page one', from_page_one)") == "done"
     assert "page one 42" in cp.output(0)

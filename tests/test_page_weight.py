@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import new_visit
 
 from gradbook.pages.math import Katex, typeset
 
@@ -90,7 +91,7 @@ def test_build_time_katex_reads_the_tex_as_the_browser_would() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_only_a_notebook_page_fetches_katex_script(browser, site_server: str, lang: str) -> None:
-    context = browser.new_context()
+    context = new_visit(browser)
     try:
         page = context.new_page()
         fetched: list[str] = []
