@@ -83,6 +83,9 @@ def reload(cp: CellPage, url: str | None = None) -> None:
 
 
 def stored(cp: CellPage, index: int) -> dict | None:
+    """What the page saved for the cell. Waits for live cells: a suite under load once found the
+    page's cells being set up again (window.gradbookCells not yet back) right after a hashchange."""
+    cp.page.wait_for_function("() => window.gradbookCells !== undefined")
     key = cp.page.evaluate("i => window.gradbookCells.cells[i].storageKey", cp.index(index))
     text = cp.page.evaluate("k => localStorage.getItem(k)", key)
     return None if text is None else json.loads(text)
