@@ -54,7 +54,7 @@ def chromium_language(chapter: str) -> str:
 
     So each chapter page's cells run in Pyodide once, and both languages' front ends are driven:
     the two languages' cells are the same code but for comments and strings (tests/test_cells_run.py
-    compares them and runs both on CPython). Alternate by chapter number: 01 English, 02 Chinese...
+    compares them and runs the English ones on CPython too). Alternate by chapter number: 01 English, 02 Chinese...
     """
     return "en" if int(chapter[:2]) % 2 else "zh"
 
