@@ -11,8 +11,9 @@ only: a reader's run, whose notebook shows one language; the book's figures are 
 `make figures` passes the first two to each chapter process (a staging folder it later swaps into
 `figures/<slug>/`); `python chapters_src/02_activations.py [--quick] [--out DIR] [--lang zh]` is the
 same run by hand. Without `--out` the outputs go to the scratch folder `build/interactive/<slug>/`,
-so a direct run, a notebook or an import never touches the committed figures. Unknown arguments (a notebook kernel's `-f kernel.json`) are ignored. This module knows
-nothing of the build tool: it neither imports nor re-enters it.
+so a direct run, a notebook or an import never touches the committed figures. Unknown arguments
+(a notebook kernel's `-f kernel.json`) are ignored. This module knows nothing of the build tool: it
+neither imports nor re-enters it.
 """
 
 from __future__ import annotations

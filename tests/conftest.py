@@ -37,7 +37,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 BUILD_TIMEOUT_S = 600  # a hung build fails the session instead of waiting out CI
 
 
-def new_visit(browser, **options):
+def new_visit(browser, service_workers: str = "block", **options):
     """A fresh browser context, as a reader's first visit, with the service worker blocked.
 
     Without it, every context's first visit saves the whole book for offline in the background
@@ -45,7 +45,7 @@ def new_visit(browser, **options):
     which is tests/test_offline.py's subject and elsewhere only takes the CPU the test is timing.
     tests/test_navigation.py visits with it, as a reader's browser does.
     """
-    return browser.new_context(service_workers=options.pop("service_workers", "block"), **options)
+    return browser.new_context(service_workers=service_workers, **options)
 
 
 def chromium_language(chapter: str) -> str:
@@ -54,7 +54,8 @@ def chromium_language(chapter: str) -> str:
 
     So each chapter page's cells run in Pyodide once, and both languages' front ends are driven:
     the two languages' cells are the same code but for comments and strings (tests/test_cells_run.py
-    compares them and runs the English ones on CPython too). Alternate by chapter number: 01 English, 02 Chinese...
+    compares them and runs the English ones on CPython too). Alternate by chapter number: 01
+    English, 02 Chinese...
     """
     return "en" if int(chapter[:2]) % 2 else "zh"
 

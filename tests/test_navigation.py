@@ -23,6 +23,7 @@ from test_browser import (
     CHROMIUM_ARGS,
     LOAD_TIMEOUT_MS,
     CellPage,
+    at_page,
     free_port,
     open_page,
 )
@@ -104,7 +105,7 @@ def chapter_01(request, chromium, nav_site: str) -> Iterator[CellPage]:
 
 def wait_for_page(cp: CellPage, path: str) -> None:
     """Until the address is `path` (site-relative; navigation.tracking may add a #heading)."""
-    cp.page.wait_for_url(lambda url: url.split("#")[0] == cp.base + path)
+    cp.page.wait_for_url(at_page(cp.base + path))
 
 
 def follow_nav(cp: CellPage, path: str) -> None:
@@ -167,8 +168,7 @@ def test_next_page_math_switcher_and_stop(chapter_01: CellPage) -> None:
     assert cp.run(-1, "print('after stop')") == "done"
     assert "after stop" in cp.output(-1)
     page.locator(".md-header__option .md-select").hover()
-    # navigation.tracking may rewrite the address to a #heading while we scroll: wait for the page.
-    with page.expect_navigation(url=lambda url: url.split("#")[0] == target):
+    with page.expect_navigation(url=at_page(target)):
         switch.click()
     assert page.evaluate("document.documentElement.lang") == other
 
